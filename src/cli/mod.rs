@@ -1,0 +1,114 @@
+//! The command line: clap definitions, validated into settings, dispatched to one file per
+//! subcommand. Exit codes: 0 fine, 1 findings at or above `--fail-on`, 2 usage or input error.
+
+mod rules;
+mod scan;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "lintage", version, about = "Lints the lineage of machine-learning deployments")]
+#[command(propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ingest manifests and logs under DIR, analyse the lineage, print findings.
+    Scan(scan::ScanArgs),
+    /// List the rule catalogue.
+    Rules(rules::RulesArgs),
+    /// Print the documentation of one rule.
+    Explain(rules::ExplainArgs),
+}
+
+/// Where `--fail-on` draws the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A run's result: the exit code, or an error for stderr (exit 2).
+pub type Outcome = Result<ExitCode, CliError>;
+
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(error: E) -> CliError {
+        let mut text = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        CliError(text)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules::run_rules(args),
+        Command::Explain(args) => rules::run_explain(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(CliError(message)) => {
+            let _ = writeln!(std::io::stderr(), "lintage: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes a report to `-o FILE` or stdout. A closed pipe (`lintage scan | head`) is no error.
+pub fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), CliError> {
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display()))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(CliError(format!("cannot write to stdout: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// Colour only on a terminal, never with NO_COLOR set, unless `--color always`.
+pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}

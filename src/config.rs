@@ -1,0 +1,502 @@
+//! `lintage.toml`: parsed with file locations, then validated into `Settings` before any work.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::finding::Severity;
+use crate::glob::StarGlob;
+use crate::ingest::tree::LineIndex;
+use crate::node::NodeId;
+use crate::rules;
+use crate::time::Timestamp;
+
+pub const CONFIG_FILE: &str = "lintage.toml";
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    discovery: DiscoveryCfg,
+    #[serde(default)]
+    sources: Vec<Spanned<SourceCfg>>,
+    #[serde(default)]
+    logs: LogsCfg,
+    #[serde(default)]
+    identities: Vec<Spanned<IdentityCfg>>,
+    #[serde(default)]
+    normalize: Vec<Spanned<NormalizeCfg>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, RuleCfg>,
+    #[serde(default)]
+    allow: Vec<Spanned<AllowCfg>>,
+    #[serde(default)]
+    window: WindowCfg,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DiscoveryCfg {
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceCfg {
+    path: String,
+    format: SourceFormat,
+    #[serde(default)]
+    fields: Option<FieldsCfg>,
+    #[serde(default)]
+    actions: Option<BTreeMap<String, ActionCfg>>,
+}
+
+/// The formats a `[[sources]]` entry can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    Manifest,
+    Ndjson,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogsCfg {
+    #[serde(default)]
+    fields: FieldsCfg,
+    #[serde(default)]
+    actions: BTreeMap<String, ActionCfg>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct FieldsCfg {
+    ts: Option<String>,
+    principal: Option<String>,
+    action: Option<String>,
+    resource: Option<String>,
+    query: Option<String>,
+    count: Option<String>,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ActionCfg {
+    Read,
+    Write,
+    Ignore,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityCfg {
+    principal: String,
+    entity: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormalizeCfg {
+    pattern: String,
+    replace: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleCfg {
+    severity: SeverityCfg,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SeverityCfg {
+    Error,
+    Warning,
+    Info,
+    Off,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowCfg {
+    rule: String,
+    subject: Option<String>,
+    related: Option<String>,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WindowCfg {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// What an access-log action means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Read,
+    Write,
+}
+
+/// Which JSON keys of a log line hold which field, and how `action` values map to reads
+/// and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    pub ts: String,
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub query: String,
+    pub count: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Action values (compared case-insensitively) and their meaning; `None` ignores the line.
+    pub actions: BTreeMap<String, Option<Action>>,
+}
+
+impl Default for FieldMap {
+    fn default() -> FieldMap {
+        FieldMap {
+            ts: "ts".into(),
+            principal: "principal".into(),
+            action: "action".into(),
+            resource: "resource".into(),
+            query: "query".into(),
+            count: "count".into(),
+            first_seen: "first_seen".into(),
+            last_seen: "last_seen".into(),
+            actions: BTreeMap::from([
+                ("read".to_string(), Some(Action::Read)),
+                ("write".to_string(), Some(Action::Write)),
+            ]),
+        }
+    }
+}
+
+impl FieldMap {
+    fn overridden(&self, fields: &FieldsCfg, actions: &BTreeMap<String, ActionCfg>) -> FieldMap {
+        let pick = |over: &Option<String>, base: &String| over.clone().unwrap_or_else(|| base.clone());
+        let mut map = FieldMap {
+            ts: pick(&fields.ts, &self.ts),
+            principal: pick(&fields.principal, &self.principal),
+            action: pick(&fields.action, &self.action),
+            resource: pick(&fields.resource, &self.resource),
+            query: pick(&fields.query, &self.query),
+            count: pick(&fields.count, &self.count),
+            first_seen: pick(&fields.first_seen, &self.first_seen),
+            last_seen: pick(&fields.last_seen, &self.last_seen),
+            actions: self.actions.clone(),
+        };
+        for (value, meaning) in actions {
+            let meaning = match meaning {
+                ActionCfg::Read => Some(Action::Read),
+                ActionCfg::Write => Some(Action::Write),
+                ActionCfg::Ignore => None,
+            };
+            map.actions.insert(value.to_lowercase(), meaning);
+        }
+        map
+    }
+
+    /// What an action value means: `Err` when it is unknown, `Ok(None)` when it is ignored.
+    pub fn action(&self, value: &str) -> Result<Option<Action>, ()> {
+        if let Some(meaning) = self.actions.get(value) {
+            return Ok(*meaning);
+        }
+        self.actions.get(&value.to_lowercase()).copied().ok_or(())
+    }
+}
+
+/// A `[[sources]]` entry: a path glob under the root and the format of what it matches.
+#[derive(Debug, Clone)]
+pub struct SourceSpec {
+    pub glob: globset::GlobMatcher,
+    pub pattern: String,
+    pub format: SourceFormat,
+    pub fields: FieldMap,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigIdentity {
+    pub principal: StarGlob,
+    pub entity: NodeId,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Normalization {
+    pub pattern: Regex,
+    pub replace: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AllowEntry {
+    pub code: &'static str,
+    pub subject: Option<StarGlob>,
+    pub related: Option<StarGlob>,
+    pub reason: String,
+    pub line: usize,
+}
+
+/// Everything that steers a run, validated.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `lintage.toml` as shown to users, when there is one.
+    pub config_file: Option<String>,
+    pub exclude: Option<globset::GlobSet>,
+    pub sources: Vec<SourceSpec>,
+    pub fields: FieldMap,
+    pub identities: Vec<ConfigIdentity>,
+    pub normalize: Vec<Normalization>,
+    /// Severity overrides by rule code; `None` turns the rule off.
+    pub severities: BTreeMap<&'static str, Option<Severity>>,
+    pub allow: Vec<AllowEntry>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// A configuration error, located in `lintage.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Settings {
+    /// Reads `lintage.toml` at the root, or the defaults when there is none.
+    pub fn load(root: &Path) -> Result<Settings, ConfigError> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Settings::parse(&path.display().to_string(), &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(ConfigError {
+                file: path.display().to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
+        let lines = LineIndex::new(text);
+        let err = |line: usize, message: String| ConfigError {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let at = |span: std::ops::Range<usize>| lines.line_of(span.start);
+        let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
+            err(
+                e.span().map_or(1, |s| lines.line_of(s.start)),
+                e.message().trim().replace('\n', " "),
+            )
+        })?;
+
+        let mut settings = Settings {
+            config_file: Some(file.to_string()),
+            ..Settings::default()
+        };
+        settings.fields = FieldMap::default().overridden(&cfg.logs.fields, &cfg.logs.actions);
+
+        if !cfg.discovery.exclude.is_empty() {
+            let mut builder = globset::GlobSetBuilder::new();
+            for pattern in &cfg.discovery.exclude {
+                let glob = globset::Glob::new(pattern)
+                    .map_err(|e| err(1, format!("discovery.exclude: bad glob `{pattern}`: {e}")))?;
+                builder.add(glob);
+            }
+            settings.exclude = Some(builder.build().map_err(|e| err(1, e.to_string()))?);
+        }
+
+        for source in &cfg.sources {
+            let line = at(source.span());
+            let source = source.get_ref();
+            let glob = globset::Glob::new(&source.path)
+                .map_err(|e| err(line, format!("bad path glob `{}`: {e}", source.path)))?;
+            let fields = settings.fields.overridden(
+                &source.fields.clone().unwrap_or_default(),
+                &source.actions.clone().unwrap_or_default(),
+            );
+            settings.sources.push(SourceSpec {
+                glob: glob.compile_matcher(),
+                pattern: source.path.clone(),
+                format: source.format,
+                fields,
+                line,
+            });
+        }
+
+        for identity in &cfg.identities {
+            let line = at(identity.span());
+            let identity = identity.get_ref();
+            let entity = NodeId::parse(&identity.entity)
+                .filter(|id| id.kind().is_entity())
+                .ok_or_else(|| {
+                    err(
+                        line,
+                        format!(
+                            "identities: entity must be `model:NAME`, `job:NAME` or `service:NAME`, found `{}`",
+                            identity.entity
+                        ),
+                    )
+                })?;
+            settings.identities.push(ConfigIdentity {
+                principal: StarGlob::new(&identity.principal),
+                entity,
+                line,
+            });
+        }
+
+        for rule in &cfg.normalize {
+            let line = at(rule.span());
+            let rule = rule.get_ref();
+            let pattern = Regex::new(&rule.pattern)
+                .map_err(|e| err(line, format!("normalize: bad pattern: {e}")))?;
+            settings.normalize.push(Normalization {
+                pattern,
+                replace: rule.replace.clone(),
+            });
+        }
+
+        for (key, rule) in &cfg.rules {
+            let line = at(key.span());
+            let code = rules::lookup(key.get_ref())
+                .map(|r| r.code)
+                .ok_or_else(|| err(line, format!("rules: unknown rule `{}`", key.get_ref())))?;
+            let severity = match rule.severity {
+                SeverityCfg::Error => Some(Severity::Error),
+                SeverityCfg::Warning => Some(Severity::Warning),
+                SeverityCfg::Info => Some(Severity::Info),
+                SeverityCfg::Off => None,
+            };
+            settings.severities.insert(code, severity);
+        }
+
+        for entry in &cfg.allow {
+            let line = at(entry.span());
+            let entry = entry.get_ref();
+            let code = rules::lookup(&entry.rule)
+                .map(|r| r.code)
+                .ok_or_else(|| err(line, format!("allow: unknown rule `{}`", entry.rule)))?;
+            if entry.reason.trim().is_empty() {
+                return Err(err(line, "allow: `reason` must say why the finding is accepted".into()));
+            }
+            settings.allow.push(AllowEntry {
+                code,
+                subject: entry.subject.as_deref().map(StarGlob::new),
+                related: entry.related.as_deref().map(StarGlob::new),
+                reason: entry.reason.clone(),
+                line,
+            });
+        }
+
+        let bound = |text: &Option<String>, key: &str| -> Result<Option<Timestamp>, ConfigError> {
+            text.as_deref()
+                .map(|t| {
+                    Timestamp::parse_bound(t).ok_or_else(|| {
+                        err(
+                            1,
+                            format!("window.{key}: `{t}` is not an RFC 3339 date-time or YYYY-MM-DD date"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        settings.since = bound(&cfg.window.since, "since")?;
+        settings.until = bound(&cfg.window.until, "until")?;
+        Ok(settings)
+    }
+
+    /// Applies the configured resource-normalization rules, in order, to a dataset name.
+    pub fn normalize_resource(&self, name: &str) -> String {
+        let mut name = name.trim().to_string();
+        for rule in &self.normalize {
+            if let std::borrow::Cow::Owned(replaced) = rule.pattern.replace_all(&name, rule.replace.as_str()) {
+                name = replaced;
+            }
+        }
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_section() {
+        let text = r#"
+[discovery]
+exclude = ["old/**"]
+
+[[sources]]
+path = "audit/*.json"
+format = "ndjson"
+fields = { principal = "user" }
+
+[logs.fields]
+principal = "user"
+resource = "table"
+action = "op"
+
+[logs.actions]
+SELECT = "read"
+INSERT = "write"
+
+[[identities]]
+principal = "svc:legacy-*"
+entity = "job:legacy-batch"
+
+[[normalize]]
+pattern = '/dt=[^/]+$'
+replace = ""
+
+[rules.LT006]
+severity = "warning"
+
+[rules.unknown-principal]
+severity = "off"
+
+[[allow]]
+rule = "LT001"
+subject = "model:fraud-*"
+reason = "approved"
+
+[window]
+since = "2026-11-01"
+"#;
+        let s = Settings::parse("lintage.toml", text).unwrap_or_default();
+        assert_eq!(s.fields.principal, "user");
+        assert_eq!(s.fields.action("select"), Ok(Some(Action::Read)));
+        assert_eq!(s.fields.action("INSERT"), Ok(Some(Action::Write)));
+        assert_eq!(s.fields.action("DROP"), Err(()));
+        assert_eq!(s.identities[0].entity.as_str(), "job:legacy-batch");
+        assert_eq!(s.severities.get("LT006"), Some(&Some(Severity::Warning)));
+        assert_eq!(s.severities.get("LT007"), Some(&None));
+        assert_eq!(s.allow[0].line, 33);
+        assert_eq!(s.normalize_resource("s3://b/t/dt=2026-11-01"), "s3://b/t");
+        assert!(s.since.is_some());
+        assert_eq!(s.sources[0].fields.principal, "user");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_lines() {
+        let e = Settings::parse("lintage.toml", "[logs]\nfields = {}\ncolour = 1\n").err();
+        assert_eq!(e.as_ref().map(|e| e.line), Some(3));
+        assert!(e.is_some_and(|e| e.message.contains("colour")));
+        let e = Settings::parse("lintage.toml", "\n[rules.LT999]\nseverity = \"error\"\n").err();
+        assert_eq!(e.map(|e| e.line), Some(2));
+        let e = Settings::parse("lintage.toml", "[[allow]]\nrule = \"LT001\"\n").err();
+        assert!(e.is_some_and(|e| e.message.contains("reason")));
+    }
+}

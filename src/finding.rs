@@ -1,0 +1,193 @@
+//! Findings: what a rule reports, with the evidence that proves it, a fingerprint that
+//! survives new log data, and one sort order for every output.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::graph::{Declaration, Seen};
+use crate::node::NodeId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoopKind {
+    Direct,
+    Hidden,
+}
+
+/// One piece of proof: a log record range or a manifest line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    Observed {
+        file: String,
+        line: u64,
+        count: u64,
+        first_seen: String,
+        last_seen: String,
+        from: String,
+        to: String,
+    },
+    Declared {
+        file: String,
+        line: usize,
+        key: String,
+        value: String,
+    },
+}
+
+impl Evidence {
+    pub fn observed(from: &NodeId, to: &NodeId, seen: &Seen) -> Evidence {
+        Evidence::Observed {
+            file: seen.file.clone(),
+            line: seen.line,
+            count: seen.count,
+            first_seen: seen.first_seen.to_string(),
+            last_seen: seen.last_seen.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        }
+    }
+
+    pub fn declared(declaration: &Declaration, value: &str) -> Evidence {
+        Evidence::Declared {
+            file: declaration.file.clone(),
+            line: declaration.line,
+            key: declaration.key.key().to_string(),
+            value: value.to_string(),
+        }
+    }
+
+    pub fn manifest_line(file: &str, line: usize, key: &str, value: &str) -> Evidence {
+        Evidence::Declared {
+            file: file.to_string(),
+            line,
+            key: key.to_string(),
+            value: value.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub subject: String,
+    pub related: Vec<String>,
+    pub path: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loop_kind: Option<LoopKind>,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    pub fingerprint: String,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &crate::rules::Rule,
+        severity: Severity,
+        subject: &NodeId,
+        related: Vec<String>,
+        message: String,
+    ) -> Finding {
+        let mut finding = Finding {
+            code: rule.code,
+            rule: rule.name,
+            severity,
+            subject: subject.to_string(),
+            related,
+            path: Vec::new(),
+            loop_kind: None,
+            message,
+            evidence: Vec::new(),
+            fingerprint: String::new(),
+        };
+        finding.fingerprint = fingerprint(&finding);
+        finding
+    }
+
+    pub fn with_path(mut self, path: Vec<String>) -> Finding {
+        self.path = path;
+        self
+    }
+
+    /// Attaches evidence in the order given (a loop's edges follow the loop), without repeats.
+    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
+        let mut kept: Vec<Evidence> = Vec::with_capacity(evidence.len());
+        for item in evidence {
+            if !kept.contains(&item) {
+                kept.push(item);
+            }
+        }
+        self.evidence = kept;
+        self
+    }
+
+    fn sort_key(&self) -> (&str, &str, &[String], &[String]) {
+        (self.code, &self.subject, &self.related, &self.path)
+    }
+}
+
+/// Sorts findings as SPEC.md says: by code, subject, related, path.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// A stable id of what a finding is about: its code, subject and related nodes. Evidence,
+/// messages, paths and severities do not enter it, so a baseline survives new log data.
+pub fn fingerprint(finding: &Finding) -> String {
+    let mut text = format!("{}\u{1f}{}", finding.code, finding.subject);
+    for related in &finding.related {
+        text.push('\u{1f}');
+        text.push_str(related);
+    }
+    format!("{:016x}", fnv1a64(text.as_bytes()))
+}
+
+// FNV-1a: tiny, dependency-free and the same on every platform and release, which is all a
+// fingerprint needs.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_reference_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x85944171f73967e8);
+    }
+}

@@ -1,0 +1,475 @@
+//! Ingest: finds a deployment's files and turns them into facts with source locations:
+//! the manifests, and the observed (principal, resource, action) edges of the logs.
+
+pub mod manifest;
+pub mod ndjson;
+pub mod sql;
+pub mod tree;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use regex::Regex;
+
+use crate::config::{Action, FieldMap, Settings, SourceFormat};
+use crate::time::Timestamp;
+pub use manifest::{Entry, Manifest, ManifestError};
+
+/// What the logs say about one (principal, resource, action): how often, when, and where the
+/// earliest record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    pub count: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Index into `Facts::log_files`.
+    pub file: usize,
+    pub line: u64,
+}
+
+impl Observation {
+    pub fn merge(&mut self, other: &Observation) {
+        self.count = self.count.saturating_add(other.count);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        // The evidence location is the earliest record, whatever order files were read in.
+        if (other.first_seen, other.file, other.line) < (self.first_seen, self.file, self.line) {
+            self.first_seen = other.first_seen;
+            self.file = other.file;
+            self.line = other.line;
+        }
+    }
+}
+
+/// Observed edges keyed by principal, then resource, then action; lookups borrow.
+#[derive(Debug, Default)]
+pub struct ObservedEdges {
+    by_principal: HashMap<String, HashMap<String, [Option<Observation>; 2]>>,
+}
+
+impl ObservedEdges {
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        principal: &str,
+        resource: &str,
+        action: Action,
+        count: u64,
+        first_seen: Timestamp,
+        last_seen: Timestamp,
+        file: usize,
+        line: u64,
+    ) {
+        let observation = Observation {
+            count,
+            first_seen,
+            last_seen,
+            file,
+            line,
+        };
+        self.merge_one(principal, resource, action, &observation);
+    }
+
+    fn merge_one(&mut self, principal: &str, resource: &str, action: Action, observation: &Observation) {
+        let resources = match self.by_principal.get_mut(principal) {
+            Some(resources) => resources,
+            None => self.by_principal.entry(principal.to_string()).or_default(),
+        };
+        let slots = match resources.get_mut(resource) {
+            Some(slots) => slots,
+            None => resources.entry(resource.to_string()).or_default(),
+        };
+        match &mut slots[action as usize] {
+            Some(existing) => existing.merge(observation),
+            slot => *slot = Some(*observation),
+        }
+    }
+
+    pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {
+        self.by_principal.get(principal)?.get(resource)?[action as usize].as_ref()
+    }
+
+    pub fn merge_from(&mut self, other: ObservedEdges) {
+        for (principal, resources) in other.by_principal {
+            for (resource, slots) in resources {
+                for (action, slot) in [Action::Read, Action::Write].into_iter().zip(slots) {
+                    if let Some(observation) = slot {
+                        self.merge_one(&principal, &resource, action, &observation);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every edge, sorted by (principal, resource, action).
+    pub fn into_sorted(self) -> Vec<ObservedRecord> {
+        let mut records: Vec<ObservedRecord> = self
+            .by_principal
+            .into_iter()
+            .flat_map(|(principal, resources)| {
+                resources.into_iter().flat_map(move |(resource, slots)| {
+                    let principal = principal.clone();
+                    [Action::Read, Action::Write]
+                        .into_iter()
+                        .zip(slots)
+                        .filter_map(move |(action, slot)| {
+                            slot.map(|observation| ObservedRecord {
+                                principal: principal.clone(),
+                                resource: resource.clone(),
+                                action,
+                                observation,
+                            })
+                        })
+                })
+            })
+            .collect();
+        records.sort_by(|a, b| {
+            (&a.principal, &a.resource, a.action).cmp(&(&b.principal, &b.resource, b.action))
+        });
+        records
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedRecord {
+    pub principal: String,
+    pub resource: String,
+    pub action: Action,
+    pub observation: Observation,
+}
+
+/// A skipped log line: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Malformed {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogStats {
+    /// Well-formed records, including those outside the time window.
+    pub records: u64,
+    pub malformed: u64,
+    pub outside_window: u64,
+    /// Records whose action the field mapping says to ignore.
+    pub ignored: u64,
+    /// The first malformed lines, sorted by file and line.
+    pub samples: Vec<Malformed>,
+}
+
+impl LogStats {
+    fn absorb(&mut self, other: LogStats) {
+        self.records += other.records;
+        self.malformed += other.malformed;
+        self.outside_window += other.outside_window;
+        self.ignored += other.ignored;
+        self.samples.extend(other.samples);
+    }
+}
+
+/// Everything read from a deployment.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub manifests: Vec<Manifest>,
+    pub manifest_files: Vec<String>,
+    /// Log files as shown to users; `Observation::file` indexes this list.
+    pub log_files: Vec<String>,
+    pub observed: Vec<ObservedRecord>,
+    pub stats: LogStats,
+    /// Files passed over, and why (for example YAML that does not parse and is no manifest).
+    pub skipped: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Manifest(#[from] ManifestError),
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{root}: not a folder")]
+    NotAFolder { root: String },
+    #[error("{count} malformed log line(s); the first is {first}")]
+    Strict { count: u64, first: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileRole {
+    Manifest,
+    Log,
+}
+
+/// A file found under the deployment root.
+#[derive(Debug, Clone)]
+struct Found {
+    path: PathBuf,
+    display: String,
+    role: FileRole,
+    fields: Option<FieldMap>,
+    /// Named explicitly by a `[[sources]]` entry: every document must be a manifest.
+    explicit: bool,
+}
+
+/// Reads the deployment under `root`.
+pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, IngestError> {
+    if !root.is_dir() {
+        return Err(IngestError::NotAFolder {
+            root: root.display().to_string(),
+        });
+    }
+    let found = discover(root, settings)?;
+    let mut facts = Facts::default();
+
+    for file in found.iter().filter(|f| f.role == FileRole::Manifest) {
+        read_manifest_file(file, &mut facts)?;
+    }
+
+    let logs: Vec<&Found> = found.iter().filter(|f| f.role == FileRole::Log).collect();
+    facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
+    let (edges, stats) = read_logs(&logs, settings)?;
+    facts.stats = stats;
+    facts.stats.samples.sort();
+    if strict && facts.stats.malformed > 0 {
+        let first = facts
+            .stats
+            .samples
+            .first()
+            .map(|m| format!("{}:{}: {}", m.file, m.line, m.reason))
+            .unwrap_or_default();
+        return Err(IngestError::Strict {
+            count: facts.stats.malformed,
+            first,
+        });
+    }
+    facts.observed = edges.into_sorted();
+    Ok(facts)
+}
+
+fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError> {
+    let io_err = |source| IngestError::Io {
+        path: file.display.clone(),
+        source,
+    };
+    let text = std::fs::read_to_string(&file.path).map_err(io_err)?;
+    let Some(syntax) = manifest::Syntax::from_path(&file.display) else {
+        return Ok(());
+    };
+    let docs = match manifest::parse_documents(&file.display, &text, syntax) {
+        Ok(docs) => docs,
+        Err(e) if file.explicit || mentions_entity_kind(&text) => return Err(e.into()),
+        Err(e) => {
+            facts.skipped.push((file.display.clone(), e.message));
+            return Ok(());
+        }
+    };
+    if !file.explicit && !docs.iter().any(manifest::looks_like_manifest) {
+        return Ok(());
+    }
+    for doc in &docs {
+        facts.manifests.push(manifest::from_tree(&file.display, doc)?);
+    }
+    facts.manifest_files.push(file.display.clone());
+    Ok(())
+}
+
+/// Whether text that failed to parse was meant to be a manifest.
+fn mentions_entity_kind(text: &str) -> bool {
+    static PATTERN: std::sync::OnceLock<Option<Regex>> = std::sync::OnceLock::new();
+    PATTERN
+        .get_or_init(|| Regex::new(r#"(?m)^\s*"?kind"?\s*[:=]\s*["']?(model|job|service)\b"#).ok())
+        .as_ref()
+        .is_some_and(|re| re.is_match(text))
+}
+
+/// Reads the logs on every core: each worker takes whole files, largest first, and the
+/// per-file results are merged in file order so the outcome does not depend on scheduling.
+fn read_logs(logs: &[&Found], settings: &Settings) -> Result<(ObservedEdges, LogStats), IngestError> {
+    let mut order: Vec<usize> = (0..logs.len()).collect();
+    let size = |i: &usize| std::fs::metadata(&logs[*i].path).map(|m| m.len()).unwrap_or(0);
+    order.sort_by_key(|i| std::cmp::Reverse(size(i)));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<std::io::Result<(ObservedEdges, LogStats)>>>> =
+        Mutex::new((0..logs.len()).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(logs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    let file = logs[index];
+                    let options = ndjson::LogOptions {
+                        fields: file.fields.as_ref().unwrap_or(&settings.fields),
+                        since: settings.since,
+                        until: settings.until,
+                    };
+                    let result = ndjson::read_log(&file.path, index, &file.display, &options);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[index] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_default();
+    let mut edges = ObservedEdges::default();
+    let mut stats = LogStats::default();
+    for (file, result) in logs.iter().zip(results) {
+        match result {
+            Some(Ok((file_edges, file_stats))) => {
+                edges.merge_from(file_edges);
+                stats.absorb(file_stats);
+            }
+            Some(Err(source)) => {
+                return Err(IngestError::Io {
+                    path: file.display.clone(),
+                    source,
+                });
+            }
+            None => {
+                return Err(IngestError::Io {
+                    path: file.display.clone(),
+                    source: std::io::Error::other("a reader thread failed"),
+                });
+            }
+        }
+    }
+    Ok((edges, stats))
+}
+
+const LOG_SUFFIXES: [&str; 3] = [".jsonl", ".ndjson", ".log"];
+const MANIFEST_SUFFIXES: [&str; 4] = [".yaml", ".yml", ".json", ".toml"];
+
+fn role_by_name(name: &str) -> Option<FileRole> {
+    let lower = name.to_ascii_lowercase();
+    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if LOG_SUFFIXES.iter().any(|s| base.ends_with(s)) {
+        Some(FileRole::Log)
+    } else if lower == base && MANIFEST_SUFFIXES.iter().any(|s| lower.ends_with(s)) {
+        Some(FileRole::Manifest)
+    } else {
+        None
+    }
+}
+
+/// Lists the files to ingest, sorted by their path relative to the root.
+fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError> {
+    let mut files = Vec::new();
+    walk(root, root, &mut files)?;
+    files.sort();
+    let mut found = Vec::new();
+    for (display, path) in files {
+        if display == crate::config::CONFIG_FILE {
+            continue;
+        }
+        if settings.exclude.as_ref().is_some_and(|set| set.is_match(&display)) {
+            continue;
+        }
+        if settings.sources.is_empty() {
+            if let Some(role) = role_by_name(&display) {
+                found.push(Found {
+                    path,
+                    display,
+                    role,
+                    fields: None,
+                    explicit: false,
+                });
+            }
+        } else if let Some(source) = settings.sources.iter().find(|s| s.glob.is_match(&display)) {
+            let role = match source.format {
+                SourceFormat::Manifest => FileRole::Manifest,
+                SourceFormat::Ndjson => FileRole::Log,
+            };
+            found.push(Found {
+                path,
+                display,
+                role,
+                fields: Some(source.fields.clone()),
+                explicit: true,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Collects files below `dir`, skipping hidden folders and never following linked folders
+/// (which could loop).
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), IngestError> {
+    let io_err = |source| IngestError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io_err)?
+        .filter_map(Result::ok)
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            if !name.starts_with('.') {
+                walk(root, &path, out)?;
+            }
+        } else if file_type.is_file() || (file_type.is_symlink() && path.is_file()) {
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            let display = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push((display, path));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_classified_by_name() {
+        assert_eq!(role_by_name("logs/a.jsonl.gz"), Some(FileRole::Log));
+        assert_eq!(role_by_name("logs/a.LOG"), Some(FileRole::Log));
+        assert_eq!(role_by_name("m/a.yml"), Some(FileRole::Manifest));
+        assert_eq!(role_by_name("m/a.json.gz"), None);
+        assert_eq!(role_by_name("README.md"), None);
+    }
+
+    #[test]
+    fn evidence_is_the_earliest_record_whatever_the_merge_order() {
+        let t = |s: &str| Timestamp::parse_rfc3339(s).unwrap_or(Timestamp(0));
+        let a = Observation {
+            count: 1,
+            first_seen: t("2026-11-02T00:00:00Z"),
+            last_seen: t("2026-11-02T00:00:00Z"),
+            file: 0,
+            line: 1,
+        };
+        let b = Observation {
+            count: 2,
+            first_seen: t("2026-11-01T00:00:00Z"),
+            last_seen: t("2026-11-01T00:00:00Z"),
+            file: 1,
+            line: 7,
+        };
+        let (mut ab, mut ba) = (a, b);
+        ab.merge(&b);
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+        assert_eq!((ab.count, ab.file, ab.line), (3, 1, 7));
+    }
+}

@@ -1,0 +1,424 @@
+//! Native access logs (SPEC.md): one JSON object a line, plain or gzip-compressed, streamed
+//! line by line and aggregated into distinct (principal, resource, action) edges as it goes.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+use super::sql;
+use super::{LogStats, Malformed, ObservedEdges};
+use crate::config::{Action, FieldMap};
+use crate::time::Timestamp;
+
+/// Each file keeps this many malformed-line samples; the rest are only counted.
+const SAMPLES_PER_FILE: usize = 10;
+/// Distinct SQL texts whose tables are remembered, so that a scheduler's repeated query is
+/// parsed once.
+const SQL_CACHE_LIMIT: usize = 10_000;
+
+/// The time window and field names a log is read with.
+pub struct LogOptions<'a> {
+    pub fields: &'a FieldMap,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// Reads one log file. I/O errors opening it are returned; a file that breaks off (a truncated
+/// gzip stream, a read error) keeps what was read and records the break as malformed.
+pub fn read_log(
+    path: &Path,
+    file_index: usize,
+    display: &str,
+    options: &LogOptions<'_>,
+) -> std::io::Result<(ObservedEdges, LogStats)> {
+    let file = std::fs::File::open(path)?;
+    let gz = display.to_ascii_lowercase().ends_with(".gz");
+    let reader: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+    } else {
+        Box::new(file)
+    };
+    Ok(read_lines(BufReader::with_capacity(1 << 16, reader), file_index, display, options))
+}
+
+pub fn read_lines(
+    mut reader: impl BufRead,
+    file_index: usize,
+    display: &str,
+    options: &LogOptions<'_>,
+) -> (ObservedEdges, LogStats) {
+    let mut edges = ObservedEdges::default();
+    let mut stats = LogStats::default();
+    let mut sql_cache: HashMap<String, Result<sql::SqlTables, String>> = HashMap::new();
+    let mut buf = Vec::with_capacity(512);
+    let mut line_no: u64 = 0;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                stats.malformed += 1;
+                push_sample(&mut stats, display, line_no + 1, format!("the file breaks off here: {e}"));
+                break;
+            }
+        }
+        line_no += 1;
+        let line = trim_ascii(&buf);
+        if line.is_empty() {
+            continue;
+        }
+        match parse_line(line, options.fields) {
+            Ok(record) => {
+                let outcome = record_edges(record, options, &mut sql_cache, |principal, resource, action, count, first, last| {
+                    edges.add(principal, resource, action, count, first, last, file_index, line_no);
+                });
+                match outcome {
+                    Ok(Kept::Yes) => stats.records += 1,
+                    Ok(Kept::OutsideWindow) => {
+                        stats.records += 1;
+                        stats.outside_window += 1;
+                    }
+                    Ok(Kept::IgnoredAction) => {
+                        stats.records += 1;
+                        stats.ignored += 1;
+                    }
+                    Err(reason) => {
+                        stats.malformed += 1;
+                        push_sample(&mut stats, display, line_no, reason);
+                    }
+                }
+            }
+            Err(reason) => {
+                stats.malformed += 1;
+                push_sample(&mut stats, display, line_no, reason);
+            }
+        }
+    }
+    (edges, stats)
+}
+
+fn push_sample(stats: &mut LogStats, display: &str, line: u64, reason: String) {
+    if stats.samples.len() < SAMPLES_PER_FILE {
+        stats.samples.push(Malformed {
+            file: display.to_string(),
+            line,
+            reason,
+        });
+    }
+}
+
+fn trim_ascii(mut bytes: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = bytes {
+        if first.is_ascii_whitespace() {
+            bytes = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = bytes {
+        if last.is_ascii_whitespace() {
+            bytes = rest;
+        } else {
+            break;
+        }
+    }
+    bytes
+}
+
+/// The fields of one line that lintage uses, borrowed from the line where possible.
+#[derive(Debug, Default)]
+pub struct RawRecord<'a> {
+    pub ts: Option<Cow<'a, str>>,
+    pub principal: Option<Cow<'a, str>>,
+    pub action: Option<Cow<'a, str>>,
+    pub resource: Option<Cow<'a, str>>,
+    pub query: Option<Cow<'a, str>>,
+    pub count: Option<u64>,
+    pub first_seen: Option<Cow<'a, str>>,
+    pub last_seen: Option<Cow<'a, str>>,
+}
+
+/// Parses one line; `Err` says why it is malformed.
+pub fn parse_line<'a>(line: &'a [u8], fields: &FieldMap) -> Result<RawRecord<'a>, String> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let record = LineSeed { fields }
+        .deserialize(&mut de)
+        .map_err(|e| describe_json_error(&e))?;
+    de.end().map_err(|e| describe_json_error(&e))?;
+    Ok(record)
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    // serde_json appends "at line 1 column N"; the column is useful, the line is not.
+    let text = e.to_string();
+    let text = text.replace(" at line 1 column", " at column");
+    if e.is_eof() {
+        format!("not a complete JSON object ({text})")
+    } else {
+        text
+    }
+}
+
+struct LineSeed<'f> {
+    fields: &'f FieldMap,
+}
+
+impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = RawRecord<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed<'_> {
+    type Value = RawRecord<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let f = self.fields;
+        let mut record = RawRecord::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key = key.as_ref();
+            let slot = if key == f.ts {
+                &mut record.ts
+            } else if key == f.principal {
+                &mut record.principal
+            } else if key == f.action {
+                &mut record.action
+            } else if key == f.resource {
+                &mut record.resource
+            } else if key == f.query {
+                &mut record.query
+            } else if key == f.first_seen {
+                &mut record.first_seen
+            } else if key == f.last_seen {
+                &mut record.last_seen
+            } else if key == f.count {
+                let count = map
+                    .next_value::<Option<u64>>()
+                    .map_err(|_| de::Error::custom(format!("`{key}` must be a positive whole number")))?;
+                record.count = count;
+                continue;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            *slot = map
+                .next_value::<Option<Cow<'de, str>>>()
+                .map_err(|_| de::Error::custom(format!("`{key}` must be a string")))?;
+        }
+        Ok(record)
+    }
+}
+
+enum Kept {
+    Yes,
+    OutsideWindow,
+    IgnoredAction,
+}
+
+/// Turns a parsed line into edges, calling `emit(principal, resource, action, count, first, last)`.
+fn record_edges(
+    record: RawRecord<'_>,
+    options: &LogOptions<'_>,
+    sql_cache: &mut HashMap<String, Result<sql::SqlTables, String>>,
+    mut emit: impl FnMut(&str, &str, Action, u64, Timestamp, Timestamp),
+) -> Result<Kept, String> {
+    let f = options.fields;
+    let principal = non_empty(&record.principal).ok_or_else(|| format!("missing `{}`", f.principal))?;
+    let count = record.count.unwrap_or(1);
+    if count == 0 {
+        return Err(format!("`{}` must be a positive whole number", f.count));
+    }
+    let time = |value: &Option<Cow<'_, str>>, key: &str| -> Result<Option<Timestamp>, String> {
+        match non_empty(value) {
+            None => Ok(None),
+            Some(text) => Timestamp::parse_rfc3339(text)
+                .map(Some)
+                .ok_or_else(|| format!("`{key}` is not an RFC 3339 date-time: `{}`", shorten(text))),
+        }
+    };
+    let ts = time(&record.ts, &f.ts)?;
+    let first = time(&record.first_seen, &f.first_seen)?;
+    let last = time(&record.last_seen, &f.last_seen)?;
+    let (first, last) = match (ts, first, last) {
+        (_, Some(first), Some(last)) => (first, last),
+        (Some(ts), first, last) => (first.unwrap_or(ts), last.unwrap_or(ts)),
+        (None, _, _) => return Err(format!("missing `{}`", f.ts)),
+    };
+    if first > last {
+        return Err(format!("`{}` is later than `{}`", f.first_seen, f.last_seen));
+    }
+    if options.since.is_some_and(|since| last < since) || options.until.is_some_and(|until| first >= until) {
+        return Ok(Kept::OutsideWindow);
+    }
+
+    if let Some(resource) = non_empty(&record.resource) {
+        let action_text = non_empty(&record.action).ok_or_else(|| format!("missing `{}`", f.action))?;
+        return match f.action(action_text) {
+            Ok(Some(action)) => {
+                emit(principal, resource, action, count, first, last);
+                Ok(Kept::Yes)
+            }
+            Ok(None) => Ok(Kept::IgnoredAction),
+            Err(()) => Err(format!(
+                "`{}` is `{}`, expected one of: {}",
+                f.action,
+                shorten(action_text),
+                f.actions.keys().cloned().collect::<Vec<_>>().join(", ")
+            )),
+        };
+    }
+    let Some(query) = non_empty(&record.query) else {
+        return Err(format!("missing `{}` (or `{}`)", f.resource, f.query));
+    };
+    if !sql_cache.contains_key(query) {
+        if sql_cache.len() >= SQL_CACHE_LIMIT {
+            sql_cache.clear();
+        }
+        let tables = sql::extract_tables(query).map_err(|e| e.to_string());
+        sql_cache.insert(query.to_string(), tables);
+    }
+    match sql_cache.get(query) {
+        Some(Ok(tables)) => {
+            for table in &tables.reads {
+                emit(principal, table, Action::Read, count, first, last);
+            }
+            for table in &tables.writes {
+                emit(principal, table, Action::Write, count, first, last);
+            }
+            Ok(Kept::Yes)
+        }
+        Some(Err(e)) => Err(format!("`{}`: {}", f.query, shorten(e))),
+        None => Ok(Kept::Yes),
+    }
+}
+
+fn non_empty<'a>(value: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (ObservedEdges, LogStats) {
+        let fields = FieldMap::default();
+        let options = LogOptions {
+            fields: &fields,
+            since: None,
+            until: None,
+        };
+        read_lines(text.as_bytes(), 0, "a.jsonl", &options)
+    }
+
+    #[test]
+    fn aggregates_edges_and_counts() {
+        let log = r#"{"ts":"2026-11-02T00:00:00Z","principal":"svc:a","action":"read","resource":"t"}
+{"ts":"2026-11-01T00:00:00Z","principal":"svc:a","action":"read","resource":"t","count":4}
+
+{"ts":"2026-11-03T00:00:00Z","principal":"svc:a","action":"write","resource":"u","bytes":9,"job":"x"}
+"#;
+        let (edges, stats) = read(log);
+        assert_eq!((stats.records, stats.malformed), (3, 0));
+        let read_t = edges.get("svc:a", "t", Action::Read).copied();
+        let read_t = read_t.unwrap_or_else(|| panic!("no edge"));
+        assert_eq!(read_t.count, 5);
+        assert_eq!(read_t.first_seen.to_string(), "2026-11-01T00:00:00Z");
+        assert_eq!(read_t.last_seen.to_string(), "2026-11-02T00:00:00Z");
+        assert_eq!(read_t.line, 2, "evidence points at the earliest record");
+        assert!(edges.get("svc:a", "u", Action::Write).is_some());
+    }
+
+    #[test]
+    fn malformed_lines_are_skipped_counted_and_located() {
+        let log = "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"t\"}\n\
+{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\"\n\
+not json\n\
+{\"ts\":\"yesterday\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"t\"}\n\
+{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":7,\"action\":\"read\",\"resource\":\"t\"}\n\
+{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"delete\",\"resource\":\"t\"}\n\
+{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\"}\n\
+{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"t\",\"count\":-1}\n\
+[1,2]\n\
+{\"ts\":\"2026-11-05T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"t\"}\n";
+        let (edges, stats) = read(log);
+        assert_eq!(stats.records, 2);
+        assert_eq!(stats.malformed, 8);
+        let lines: Vec<u64> = stats.samples.iter().map(|m| m.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 8, 9]);
+        assert!(stats.samples[2].reason.contains("RFC 3339"));
+        assert!(stats.samples[3].reason.contains("`principal` must be a string"));
+        assert!(stats.samples[5].reason.contains("missing `resource`"));
+        assert_eq!(edges.get("p", "t", Action::Read).map(|o| o.count), Some(2));
+    }
+
+    #[test]
+    fn mapped_fields_and_actions() {
+        let mut fields = FieldMap::default();
+        fields.principal = "user".into();
+        fields.resource = "table".into();
+        fields.action = "op".into();
+        fields.actions.insert("select".into(), Some(Action::Read));
+        fields.actions.insert("insert".into(), Some(Action::Write));
+        let options = LogOptions {
+            fields: &fields,
+            since: None,
+            until: None,
+        };
+        let log = "{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"bob\",\"op\":\"SELECT\",\"table\":\"t\"}\n\
+{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"bob\",\"op\":\"INSERT\",\"table\":\"u\"}\n";
+        let (edges, stats) = read_lines(log.as_bytes(), 0, "x", &options);
+        assert_eq!(stats.malformed, 0);
+        assert!(edges.get("bob", "t", Action::Read).is_some());
+        assert!(edges.get("bob", "u", Action::Write).is_some());
+    }
+
+    #[test]
+    fn window_and_preaggregated_lines() {
+        let fields = FieldMap::default();
+        let options = LogOptions {
+            fields: &fields,
+            since: Timestamp::parse_bound("2026-11-10"),
+            until: Timestamp::parse_bound("2026-11-20"),
+        };
+        let log = "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"old\"}\n\
+{\"principal\":\"p\",\"action\":\"read\",\"resource\":\"agg\",\"count\":100,\"first_seen\":\"2026-11-05T00:00:00Z\",\"last_seen\":\"2026-11-12T00:00:00Z\"}\n\
+{\"ts\":\"2026-11-20T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"late\"}\n";
+        let (edges, stats) = read_lines(log.as_bytes(), 0, "x", &options);
+        assert_eq!((stats.records, stats.outside_window, stats.malformed), (3, 2, 0));
+        assert_eq!(edges.get("p", "agg", Action::Read).map(|o| o.count), Some(100));
+        assert!(edges.get("p", "old", Action::Read).is_none());
+        assert!(edges.get("p", "late", Action::Read).is_none());
+    }
+
+    #[test]
+    fn sql_queries_become_reads_and_writes() {
+        let log = r#"{"ts":"2026-11-01T00:00:00Z","principal":"etl","query":"WITH x AS (SELECT * FROM raw.a) INSERT INTO mart.b SELECT * FROM x JOIN raw.c ON true"}
+{"ts":"2026-11-01T00:00:00Z","principal":"etl","query":"SELEC broken"}
+"#;
+        let (edges, stats) = read(log);
+        assert_eq!(stats.malformed, 1);
+        assert!(edges.get("etl", "raw.a", Action::Read).is_some());
+        assert!(edges.get("etl", "raw.c", Action::Read).is_some());
+        assert!(edges.get("etl", "mart.b", Action::Write).is_some());
+        assert!(edges.get("etl", "x", Action::Read).is_none());
+    }
+}

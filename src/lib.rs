@@ -1,0 +1,17 @@
+//! lintage: lints the lineage of machine-learning deployments. Data flows one way:
+//! files -> ingest -> graph -> rules -> findings -> policy -> report.
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod config;
+pub mod finding;
+pub mod glob;
+pub mod graph;
+pub mod identity;
+pub mod ingest;
+pub mod node;
+pub mod pipeline;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod time;

@@ -1,0 +1,7 @@
+//! The `lintage` binary: parse the command line, run, map the outcome to an exit code.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

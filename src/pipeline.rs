@@ -1,0 +1,73 @@
+//! The scan pipeline, files to findings: ingest, build the graph, run the rules, apply the
+//! policy. It returns data and never prints.
+
+use std::path::Path;
+
+use crate::config::{ConfigError, Settings};
+use crate::graph::{BuildError, LineageGraph};
+use crate::ingest::{self, IngestError, LogStats};
+use crate::policy::{self, Outcome};
+use crate::report::Summary;
+use crate::rules;
+use crate::time::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Ingest(#[from] IngestError),
+    #[error("{0}")]
+    Build(#[from] BuildError),
+}
+
+/// Command-line choices that override lintage.toml.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub strict: bool,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+pub struct Analysis {
+    pub graph: LineageGraph,
+    pub outcome: Outcome,
+    pub summary: Summary,
+    pub stats: LogStats,
+    pub skipped: Vec<(String, String)>,
+    pub settings: Settings,
+}
+
+pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
+    let mut settings = Settings::load(root)?;
+    if options.since.is_some() {
+        settings.since = options.since;
+    }
+    if options.until.is_some() {
+        settings.until = options.until;
+    }
+    let facts = ingest::ingest(root, &settings, options.strict)?;
+    let mut summary = Summary {
+        manifests: facts.manifests.len(),
+        manifest_files: facts.manifest_files.len(),
+        log_files: facts.log_files.len(),
+        log_records: facts.stats.records,
+        malformed_records: facts.stats.malformed,
+        ..Summary::default()
+    };
+    let stats = facts.stats.clone();
+    let skipped = facts.skipped.clone();
+    let graph = crate::graph::build(facts, &settings)?;
+    summary.nodes = graph.node_count();
+    summary.edges = graph.edge_count();
+    let findings = rules::run_all(&graph);
+    let outcome = policy::apply(findings, &settings);
+    Ok(Analysis {
+        graph,
+        outcome,
+        summary,
+        stats,
+        skipped,
+        settings,
+    })
+}

@@ -1,0 +1,39 @@
+//! LT004 undeclared-dependency: an entity reads a dataset it does not declare.
+
+use petgraph::Direction;
+
+use super::{Context, Rule};
+use crate::finding::{Evidence, Finding, Severity};
+use crate::node::NodeKind;
+
+pub static RULE: Rule = Rule {
+    code: "LT004",
+    name: "undeclared-dependency",
+    default_severity: Severity::Warning,
+    summary: "an entity is observed reading a dataset it does not declare in inputs or training",
+    docs: include_str!("../../docs/rules/LT004.md"),
+    check,
+};
+
+fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let graph = cx.graph;
+    let mut findings = Vec::new();
+    for entity in graph.nodes().filter(|&n| graph.kind(n).is_entity()) {
+        for (edge, dataset) in graph.neighbours(entity, Direction::Incoming) {
+            let edge = &graph.graph[edge];
+            let Some(seen) = &edge.observed else {
+                continue;
+            };
+            if graph.kind(dataset) != NodeKind::Dataset || edge.is_declared_read() {
+                continue;
+            }
+            let (entity_id, dataset_id) = (cx.id(entity), cx.id(dataset));
+            let message = format!("{entity_id} reads {dataset_id} but does not declare it in `inputs` or `training`");
+            findings.push(
+                Finding::new(&RULE, RULE.default_severity, entity_id, vec![dataset_id.to_string()], message)
+                    .with_evidence(vec![Evidence::observed(dataset_id, entity_id, seen)]),
+            );
+        }
+    }
+    findings
+}

@@ -1,0 +1,40 @@
+//! LT008 undeclared-output: an entity writes a dataset it does not declare.
+
+use petgraph::Direction;
+
+use super::{Context, Rule};
+use crate::finding::{Evidence, Finding, Severity};
+use crate::graph::DeclaredAs;
+use crate::node::NodeKind;
+
+pub static RULE: Rule = Rule {
+    code: "LT008",
+    name: "undeclared-output",
+    default_severity: Severity::Warning,
+    summary: "an entity is observed writing a dataset it does not declare in outputs",
+    docs: include_str!("../../docs/rules/LT008.md"),
+    check,
+};
+
+fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let graph = cx.graph;
+    let mut findings = Vec::new();
+    for entity in graph.nodes().filter(|&n| graph.kind(n).is_entity()) {
+        for (edge, dataset) in graph.neighbours(entity, Direction::Outgoing) {
+            let edge = &graph.graph[edge];
+            let Some(seen) = &edge.observed else {
+                continue;
+            };
+            if graph.kind(dataset) != NodeKind::Dataset || edge.declared_as(DeclaredAs::Outputs) {
+                continue;
+            }
+            let (entity_id, dataset_id) = (cx.id(entity), cx.id(dataset));
+            let message = format!("{entity_id} writes {dataset_id} but does not declare it in `outputs`");
+            findings.push(
+                Finding::new(&RULE, RULE.default_severity, entity_id, vec![dataset_id.to_string()], message)
+                    .with_evidence(vec![Evidence::observed(entity_id, dataset_id, seen)]),
+            );
+        }
+    }
+    findings
+}

@@ -1,0 +1,200 @@
+//! RFC 3339 timestamps: parsed once on the hot path, compared as integers, printed in UTC.
+
+use std::fmt;
+
+/// Nanoseconds since the Unix epoch, UTC. Covers the years 1678 to 2262.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+impl Timestamp {
+    /// Parses an RFC 3339 date-time (`2026-11-01T12:00:00Z`, `2026-11-01T12:00:00.25+02:00`).
+    /// A lowercase `t`/`z` or a space between date and time is accepted, as RFC 3339 allows.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        if b.len() < 20 {
+            return None;
+        }
+        let year = digits(b, 0, 4)?;
+        let month = digits(b, 5, 2)?;
+        let day = digits(b, 8, 2)?;
+        let hour = digits(b, 11, 2)?;
+        let minute = digits(b, 14, 2)?;
+        let second = digits(b, 17, 2)?;
+        if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        // 60 is a leap second; it is folded onto the next second like most systems do.
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut pos = 19;
+        let mut nanos: i64 = 0;
+        if b.get(pos) == Some(&b'.') {
+            pos += 1;
+            let start = pos;
+            let mut scale = NANOS_PER_SEC / 10;
+            while let Some(d) = b.get(pos).filter(|c| c.is_ascii_digit()) {
+                nanos += i64::from(d - b'0') * scale;
+                scale /= 10;
+                pos += 1;
+            }
+            if pos == start {
+                return None;
+            }
+        }
+        let offset_secs: i64 = match b.get(pos)? {
+            b'Z' | b'z' if pos + 1 == b.len() => 0,
+            sign @ (b'+' | b'-') if pos + 6 == b.len() && b[pos + 3] == b':' => {
+                let oh = digits(b, pos + 1, 2)?;
+                let om = digits(b, pos + 4, 2)?;
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = oh * 3600 + om * 60;
+                if *sign == b'-' { -off } else { off }
+            }
+            _ => return None,
+        };
+        let days = days_from_civil(year, month, day);
+        let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+        secs.checked_mul(NANOS_PER_SEC)
+            .and_then(|n| n.checked_add(nanos))
+            .map(Timestamp)
+    }
+
+    /// Parses a command-line bound: an RFC 3339 date-time or a plain `YYYY-MM-DD` (midnight UTC).
+    pub fn parse_bound(text: &str) -> Option<Timestamp> {
+        if text.len() == 10 {
+            return Timestamp::parse_rfc3339(&format!("{text}T00:00:00Z"));
+        }
+        Timestamp::parse_rfc3339(text)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// Prints `YYYY-MM-DDTHH:MM:SSZ`, with a fraction only when there is one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.div_euclid(NANOS_PER_SEC);
+        let nanos = self.0.rem_euclid(NANOS_PER_SEC);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )?;
+        if nanos != 0 {
+            let frac = format!("{nanos:09}");
+            write!(f, ".{}", frac.trim_end_matches('0'))?;
+        }
+        f.write_str("Z")
+    }
+}
+
+fn digits(b: &[u8], start: usize, len: usize) -> Option<i64> {
+    let mut value = 0i64;
+    for &c in b.get(start..start + len)? {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + i64::from(c - b'0');
+    }
+    Some(value)
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+// Howard Hinnant's algorithms: exact for the proleptic Gregorian calendar.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &str) -> String {
+        Timestamp::parse_rfc3339(text).map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn parses_and_prints_utc() {
+        assert_eq!(round_trip("2026-11-01T12:00:00Z"), "2026-11-01T12:00:00Z");
+        assert_eq!(round_trip("2026-11-01T12:00:00+02:00"), "2026-11-01T10:00:00Z");
+        assert_eq!(round_trip("2026-11-01T23:30:00-01:00"), "2026-11-02T00:30:00Z");
+        assert_eq!(round_trip("2024-02-29T00:00:00.250z"), "2024-02-29T00:00:00.25Z");
+        assert_eq!(round_trip("1970-01-01T00:00:00Z"), "1970-01-01T00:00:00Z");
+        assert_eq!(round_trip("1969-12-31T23:59:59Z"), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rejects_what_is_not_rfc3339() {
+        for bad in [
+            "",
+            "2026-11-01",
+            "2026-11-01T12:00:00",
+            "2026-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2026-11-01T24:00:00Z",
+            "2026-11-01T12:00:00.Z",
+            "2026-11-01T12:00:00+0200",
+            "2026-11-01T12:00:00Zjunk",
+            "1700000000",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn orders_by_instant_not_by_text() {
+        let a = Timestamp::parse_rfc3339("2026-11-01T12:00:00+02:00");
+        let b = Timestamp::parse_rfc3339("2026-11-01T11:00:00Z");
+        assert!(a < b);
+        assert_eq!(
+            Timestamp::parse_bound("2026-11-02"),
+            Timestamp::parse_rfc3339("2026-11-02T00:00:00Z")
+        );
+    }
+}
