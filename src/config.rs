@@ -182,7 +182,8 @@ impl Default for FieldMap {
 
 impl FieldMap {
     fn overridden(&self, fields: &FieldsCfg, actions: &BTreeMap<String, ActionCfg>) -> FieldMap {
-        let pick = |over: &Option<String>, base: &String| over.clone().unwrap_or_else(|| base.clone());
+        let pick =
+            |over: &Option<String>, base: &String| over.clone().unwrap_or_else(|| base.clone());
         let mut map = FieldMap {
             ts: pick(&fields.ts, &self.ts),
             principal: pick(&fields.principal, &self.principal),
@@ -206,13 +207,20 @@ impl FieldMap {
     }
 
     /// What an action value means: `Err` when it is unknown, `Ok(None)` when it is ignored.
-    pub fn action(&self, value: &str) -> Result<Option<Action>, ()> {
+    pub fn action(&self, value: &str) -> Result<Option<Action>, UnknownAction> {
         if let Some(meaning) = self.actions.get(value) {
             return Ok(*meaning);
         }
-        self.actions.get(&value.to_lowercase()).copied().ok_or(())
+        self.actions
+            .get(&value.to_lowercase())
+            .copied()
+            .ok_or(UnknownAction)
     }
 }
+
+/// An action value the field mapping does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownAction;
 
 /// A `[[sources]]` entry: a path glob under the root and the format of what it matches.
 #[derive(Debug, Clone)]
@@ -389,7 +397,10 @@ impl Settings {
                 .map(|r| r.code)
                 .ok_or_else(|| err(line, format!("allow: unknown rule `{}`", entry.rule)))?;
             if entry.reason.trim().is_empty() {
-                return Err(err(line, "allow: `reason` must say why the finding is accepted".into()));
+                return Err(err(
+                    line,
+                    "allow: `reason` must say why the finding is accepted".into(),
+                ));
             }
             settings.allow.push(AllowEntry {
                 code,
@@ -421,7 +432,9 @@ impl Settings {
     pub fn normalize_resource(&self, name: &str) -> String {
         let mut name = name.trim().to_string();
         for rule in &self.normalize {
-            if let std::borrow::Cow::Owned(replaced) = rule.pattern.replace_all(&name, rule.replace.as_str()) {
+            if let std::borrow::Cow::Owned(replaced) =
+                rule.pattern.replace_all(&name, rule.replace.as_str())
+            {
                 name = replaced;
             }
         }
@@ -479,7 +492,7 @@ since = "2026-11-01"
         assert_eq!(s.fields.principal, "user");
         assert_eq!(s.fields.action("select"), Ok(Some(Action::Read)));
         assert_eq!(s.fields.action("INSERT"), Ok(Some(Action::Write)));
-        assert_eq!(s.fields.action("DROP"), Err(()));
+        assert_eq!(s.fields.action("DROP"), Err(UnknownAction));
         assert_eq!(s.identities[0].entity.as_str(), "job:legacy-batch");
         assert_eq!(s.severities.get("LT006"), Some(&Some(Severity::Warning)));
         assert_eq!(s.severities.get("LT007"), Some(&None));

@@ -45,7 +45,10 @@ impl IdentityMap {
         let mut map = IdentityMap::default();
         for claim in claims {
             if claim.pattern.is_exact() {
-                map.exact.entry(claim.pattern.as_str().to_string()).or_default().push(claim);
+                map.exact
+                    .entry(claim.pattern.as_str().to_string())
+                    .or_default()
+                    .push(claim);
             } else {
                 map.globs.push(claim);
             }
@@ -58,12 +61,15 @@ impl IdentityMap {
                 .then_with(|| a.pattern.cmp(&b.pattern))
                 .then_with(|| a.entity.cmp(&b.entity))
         });
-        map.entity_ids = entities.into_iter().map(|id| (id.as_str().to_string(), id)).collect();
+        map.entity_ids = entities
+            .into_iter()
+            .map(|id| (id.as_str().to_string(), id))
+            .collect();
         map
     }
 
     /// The entity a principal belongs to, `None` when no identity matches it.
-    pub fn resolve(&self, principal: &str) -> Result<Option<NodeId>, IdentityTie> {
+    pub fn resolve(&self, principal: &str) -> Result<Option<NodeId>, Box<IdentityTie>> {
         if let Some(claims) = self.exact.get(principal) {
             return single(principal, claims.iter());
         }
@@ -80,7 +86,10 @@ impl IdentityMap {
     }
 }
 
-fn single<'a>(principal: &str, mut claims: impl Iterator<Item = &'a Claim>) -> Result<Option<NodeId>, IdentityTie> {
+fn single<'a>(
+    principal: &str,
+    mut claims: impl Iterator<Item = &'a Claim>,
+) -> Result<Option<NodeId>, Box<IdentityTie>> {
     let Some(first) = claims.next() else {
         return Ok(None);
     };
@@ -92,7 +101,7 @@ fn single<'a>(principal: &str, mut claims: impl Iterator<Item = &'a Claim>) -> R
             } else {
                 (second, first)
             };
-            Err(IdentityTie {
+            Err(Box::new(IdentityTie {
                 principal: principal.to_string(),
                 first_pattern: a.pattern.as_str().to_string(),
                 first_entity: a.entity.clone(),
@@ -100,7 +109,7 @@ fn single<'a>(principal: &str, mut claims: impl Iterator<Item = &'a Claim>) -> R
                 second_pattern: b.pattern.as_str().to_string(),
                 second_entity: b.entity.clone(),
                 second_at: format!("{}:{}", b.file, b.line),
-            })
+            }))
         }
     }
 }
@@ -130,7 +139,10 @@ mod tests {
             [],
         );
         let resolve = |p: &str| map.resolve(p).ok().flatten().map(|id| id.to_string());
-        assert_eq!(resolve("svc:fraud-special").as_deref(), Some("model:special"));
+        assert_eq!(
+            resolve("svc:fraud-special").as_deref(),
+            Some("model:special")
+        );
         assert_eq!(resolve("svc:fraud-7").as_deref(), Some("model:fraud"));
         assert_eq!(resolve("svc:other").as_deref(), Some("model:any"));
         assert_eq!(resolve("alice@corp"), None);
@@ -138,13 +150,32 @@ mod tests {
 
     #[test]
     fn ties_are_errors_naming_both_manifests() {
-        let map = IdentityMap::new(vec![claim("svc:a*", "one", "one.yaml"), claim("svc:*b", "two", "two.yaml")], []);
-        let err = map.resolve("svc:ab").err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("one.yaml:3") && err.contains("two.yaml:3"), "{err}");
+        let map = IdentityMap::new(
+            vec![
+                claim("svc:a*", "one", "one.yaml"),
+                claim("svc:*b", "two", "two.yaml"),
+            ],
+            [],
+        );
+        let err = map
+            .resolve("svc:ab")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("one.yaml:3") && err.contains("two.yaml:3"),
+            "{err}"
+        );
         // The same entity twice is no tie.
-        let map = IdentityMap::new(vec![claim("svc:a*", "one", "x"), claim("svc:*b", "one", "y")], []);
+        let map = IdentityMap::new(
+            vec![claim("svc:a*", "one", "x"), claim("svc:*b", "one", "y")],
+            [],
+        );
         assert!(map.resolve("svc:ab").is_ok());
-        let map = IdentityMap::new(vec![claim("svc:x", "one", "x"), claim("svc:x", "two", "y")], []);
+        let map = IdentityMap::new(
+            vec![claim("svc:x", "one", "x"), claim("svc:x", "two", "y")],
+            [],
+        );
         assert!(map.resolve("svc:x").is_err());
     }
 

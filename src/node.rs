@@ -92,7 +92,10 @@ mod tests {
         assert_eq!(id.as_str(), "principal:svc:legacy-batch");
         assert_eq!(id.kind(), NodeKind::Principal);
         assert_eq!(id.name(), "svc:legacy-batch");
-        assert_eq!(NodeId::parse("dataset:s3://b/p"), Some(NodeId::new(NodeKind::Dataset, "s3://b/p")));
+        assert_eq!(
+            NodeId::parse("dataset:s3://b/p"),
+            Some(NodeId::new(NodeKind::Dataset, "s3://b/p"))
+        );
         assert_eq!(NodeId::parse("endpoint:fraud"), None);
         assert_eq!(NodeId::parse("model:"), None);
     }

@@ -23,7 +23,10 @@ pub fn apply(findings: Vec<Finding>, settings: &Settings) -> Outcome {
             Some(Some(severity)) => finding.severity = *severity,
             None => {}
         }
-        let allowed_by = settings.allow.iter().position(|entry| allows(entry, &finding));
+        let allowed_by = settings
+            .allow
+            .iter()
+            .position(|entry| allows(entry, &finding));
         match allowed_by {
             Some(index) => {
                 used[index] = true;
@@ -45,7 +48,10 @@ pub fn apply(findings: Vec<Finding>, settings: &Settings) -> Outcome {
 
 fn allows(entry: &AllowEntry, finding: &Finding) -> bool {
     entry.code == finding.code
-        && entry.subject.as_ref().is_none_or(|glob| glob.matches(&finding.subject))
+        && entry
+            .subject
+            .as_ref()
+            .is_none_or(|glob| glob.matches(&finding.subject))
         && entry
             .related
             .as_ref()

@@ -155,15 +155,26 @@ mod tests {
     use super::*;
 
     fn round_trip(text: &str) -> String {
-        Timestamp::parse_rfc3339(text).map(|t| t.to_string()).unwrap_or_default()
+        Timestamp::parse_rfc3339(text)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
     fn parses_and_prints_utc() {
         assert_eq!(round_trip("2026-11-01T12:00:00Z"), "2026-11-01T12:00:00Z");
-        assert_eq!(round_trip("2026-11-01T12:00:00+02:00"), "2026-11-01T10:00:00Z");
-        assert_eq!(round_trip("2026-11-01T23:30:00-01:00"), "2026-11-02T00:30:00Z");
-        assert_eq!(round_trip("2024-02-29T00:00:00.250z"), "2024-02-29T00:00:00.25Z");
+        assert_eq!(
+            round_trip("2026-11-01T12:00:00+02:00"),
+            "2026-11-01T10:00:00Z"
+        );
+        assert_eq!(
+            round_trip("2026-11-01T23:30:00-01:00"),
+            "2026-11-02T00:30:00Z"
+        );
+        assert_eq!(
+            round_trip("2024-02-29T00:00:00.250z"),
+            "2024-02-29T00:00:00.25Z"
+        );
         assert_eq!(round_trip("1970-01-01T00:00:00Z"), "1970-01-01T00:00:00Z");
         assert_eq!(round_trip("1969-12-31T23:59:59Z"), "1969-12-31T23:59:59Z");
     }

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "lintage", version, about = "Lints the lineage of machine-learning deployments")]
+#[command(
+    name = "lintage",
+    version,
+    about = "Lints the lineage of machine-learning deployments"
+)]
 #[command(propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -89,7 +93,10 @@ pub fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), CliError> {
             .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display()))),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(CliError(format!("cannot write to stdout: {e}")))
                 }

@@ -45,7 +45,8 @@ pub struct ScanArgs {
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, String> {
-    Timestamp::parse_bound(text).ok_or_else(|| format!("`{text}` is not an RFC 3339 date-time or a YYYY-MM-DD date"))
+    Timestamp::parse_bound(text)
+        .ok_or_else(|| format!("`{text}` is not an RFC 3339 date-time or a YYYY-MM-DD date"))
 }
 
 pub fn run(args: ScanArgs) -> Outcome {
@@ -89,10 +90,16 @@ fn warn_on_stderr(analysis: &Analysis) {
             stderr,
             "lintage: warning: skipped {} malformed log line(s){}",
             analysis.stats.malformed,
-            first.map(|m| format!("; the first: {}:{}: {}", m.file, m.line, m.reason)).unwrap_or_default()
+            first
+                .map(|m| format!("; the first: {}:{}: {}", m.file, m.line, m.reason))
+                .unwrap_or_default()
         );
     }
-    let config = analysis.settings.config_file.as_deref().unwrap_or("lintage.toml");
+    let config = analysis
+        .settings
+        .config_file
+        .as_deref()
+        .unwrap_or("lintage.toml");
     for entry in &analysis.outcome.unused_allow {
         let _ = writeln!(
             stderr,
@@ -109,8 +116,13 @@ pub fn exit_code(analysis: &Analysis, fail_on: FailOn) -> ExitCode {
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    let failed = threshold.is_some_and(|t| analysis.outcome.findings.iter().any(|f| f.severity >= t));
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    let failed =
+        threshold.is_some_and(|t| analysis.outcome.findings.iter().any(|f| f.severity >= t));
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 impl From<CliError> for String {

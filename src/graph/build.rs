@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{DeclaredAs, Declaration, EdgeData, LineageGraph, NodeData, Seen};
+use super::{Declaration, DeclaredAs, EdgeData, LineageGraph, NodeData, Seen};
 use crate::config::{Action, Settings};
 use crate::identity::{Claim, IdentityMap, IdentityTie};
 use crate::ingest::{Entry, Facts};
@@ -12,9 +12,13 @@ use crate::node::{NodeId, NodeKind};
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("{id} is declared twice: {first} and {second}")]
-    Duplicate { id: NodeId, first: String, second: String },
+    Duplicate {
+        id: NodeId,
+        first: String,
+        second: String,
+    },
     #[error("{0}")]
-    IdentityTie(#[from] IdentityTie),
+    IdentityTie(#[from] Box<IdentityTie>),
 }
 
 /// What a manifest entry names where a dataset is expected.
@@ -38,7 +42,10 @@ fn dataset(name: &str, settings: &Settings) -> NodeId {
 
 /// The model a `base_model` entry names; the `model:` prefix is optional.
 fn base_model_id(entry: &str) -> NodeId {
-    NodeId::new(NodeKind::Model, entry.strip_prefix("model:").unwrap_or(entry))
+    NodeId::new(
+        NodeKind::Model,
+        entry.strip_prefix("model:").unwrap_or(entry),
+    )
 }
 
 #[derive(Default)]
@@ -66,7 +73,9 @@ impl Builder {
             Some(existing) => {
                 existing.count = existing.count.saturating_add(seen.count);
                 existing.last_seen = existing.last_seen.max(seen.last_seen);
-                if (seen.first_seen, &seen.file, seen.line) < (existing.first_seen, &existing.file, existing.line) {
+                if (seen.first_seen, &seen.file, seen.line)
+                    < (existing.first_seen, &existing.file, existing.line)
+                {
                     existing.first_seen = seen.first_seen;
                     existing.file = seen.file;
                     existing.line = seen.line;
@@ -95,7 +104,11 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
     for (i, m) in manifests.iter().enumerate() {
         let here = format!("{}:{}", m.file, m.line);
         if let Some(first) = declared_at.insert(m.id(), here.clone()) {
-            let (first, second) = if first <= here { (first, here) } else { (here, first) };
+            let (first, second) = if first <= here {
+                (first, here)
+            } else {
+                (here, first)
+            };
             return Err(BuildError::Duplicate {
                 id: m.id(),
                 first,
@@ -116,7 +129,10 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
             });
         }
     }
-    let config_file = settings.config_file.clone().unwrap_or_else(|| crate::config::CONFIG_FILE.into());
+    let config_file = settings
+        .config_file
+        .clone()
+        .unwrap_or_else(|| crate::config::CONFIG_FILE.into());
     for identity in &settings.identities {
         claims.push(Claim {
             pattern: identity.principal.clone(),
@@ -141,7 +157,13 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
                 actor
             }
         };
-        let data = dataset(record.resource.strip_prefix("dataset:").unwrap_or(&record.resource), settings);
+        let data = dataset(
+            record
+                .resource
+                .strip_prefix("dataset:")
+                .unwrap_or(&record.resource),
+            settings,
+        );
         let o = &record.observation;
         let seen = Seen {
             count: o.count,
@@ -176,7 +198,9 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
                     via: None,
                 };
                 match target(&entry.value, settings) {
-                    Target::Dataset(data) if reads => builder.declare(data, me.clone(), declaration),
+                    Target::Dataset(data) if reads => {
+                        builder.declare(data, me.clone(), declaration)
+                    }
                     Target::Dataset(data) => builder.declare(me.clone(), data, declaration),
                     Target::OutputsOf(model) => {
                         builder.nodes.entry(model.clone()).or_default();

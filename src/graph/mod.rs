@@ -86,7 +86,9 @@ impl EdgeData {
 
     /// Declared (directly, not through a `model:NAME` entry) as any of `keys`.
     pub fn declared_directly_as(&self, keys: &[DeclaredAs]) -> bool {
-        self.declared.iter().any(|d| d.via.is_none() && keys.contains(&d.key))
+        self.declared
+            .iter()
+            .any(|d| d.via.is_none() && keys.contains(&d.key))
     }
 
     /// An entity-to-dataset edge that makes the dataset an output: declared in `outputs`, or
@@ -159,7 +161,11 @@ impl LineageGraph {
             .graph
             .edges_directed(node, direction)
             .map(|e| {
-                let other = if direction == Direction::Outgoing { e.target() } else { e.source() };
+                let other = if direction == Direction::Outgoing {
+                    e.target()
+                } else {
+                    e.source()
+                };
                 (e.id(), other)
             })
             .collect();

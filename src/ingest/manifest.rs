@@ -85,7 +85,10 @@ pub fn parse_documents(file: &str, text: &str, syntax: Syntax) -> Result<Vec<Tre
         message: format!("not valid {}: {}", syntax_name(syntax), e.message),
     })?;
     // An empty document (a stray `---`) declares nothing.
-    Ok(docs.into_iter().filter(|d| d.value != Value::Null).collect())
+    Ok(docs
+        .into_iter()
+        .filter(|d| d.value != Value::Null)
+        .collect())
 }
 
 fn syntax_name(syntax: Syntax) -> &'static str {
@@ -116,12 +119,18 @@ pub fn from_tree(file: &str, doc: &Tree) -> Result<Manifest, ManifestError> {
     let Value::Map(entries) = &doc.value else {
         return Err(err(
             doc.line,
-            format!("a manifest must be a mapping of keys, found {}", doc.value.type_name()),
+            format!(
+                "a manifest must be a mapping of keys, found {}",
+                doc.value.type_name()
+            ),
         ));
     };
-    let kind_tree = doc
-        .get("kind")
-        .ok_or_else(|| err(doc.line, "missing `kind` (expected model, job or service)".into()))?;
+    let kind_tree = doc.get("kind").ok_or_else(|| {
+        err(
+            doc.line,
+            "missing `kind` (expected model, job or service)".into(),
+        )
+    })?;
     let kind = match kind_tree.as_str().and_then(NodeKind::parse) {
         Some(kind) if kind.is_entity() => kind,
         _ => {
@@ -142,7 +151,10 @@ pub fn from_tree(file: &str, doc: &Tree) -> Result<Manifest, ManifestError> {
         _ => {
             return Err(err(
                 name_tree.line,
-                format!("`name` must be a non-empty string, found {}", describe(&name_tree.value)),
+                format!(
+                    "`name` must be a non-empty string, found {}",
+                    describe(&name_tree.value)
+                ),
             ));
         }
     };
@@ -164,7 +176,10 @@ pub fn from_tree(file: &str, doc: &Tree) -> Result<Manifest, ManifestError> {
     };
     for (key, value) in entries {
         let Some(key_name) = key.as_str() else {
-            return Err(err(key.line, format!("keys must be strings, found {}", key.value.type_name())));
+            return Err(err(
+                key.line,
+                format!("keys must be strings, found {}", key.value.type_name()),
+            ));
         };
         match key_name {
             "kind" | "name" => {}
@@ -178,7 +193,10 @@ pub fn from_tree(file: &str, doc: &Tree) -> Result<Manifest, ManifestError> {
             "influences" => manifest.influences = list(file, key_name, value)?,
             "base_model" => {
                 if kind != NodeKind::Model {
-                    return Err(err(key.line, format!("`base_model` is only for models, not a {kind}")));
+                    return Err(err(
+                        key.line,
+                        format!("`base_model` is only for models, not a {kind}"),
+                    ));
                 }
                 manifest.base_models = match &value.value {
                     Value::Seq(_) | Value::Null => list(file, key_name, value)?,
@@ -189,7 +207,10 @@ pub fn from_tree(file: &str, doc: &Tree) -> Result<Manifest, ManifestError> {
                     other => {
                         return Err(err(
                             value.line,
-                            format!("`base_model` must be a model name, found {}", describe(other)),
+                            format!(
+                                "`base_model` must be a model name, found {}",
+                                describe(other)
+                            ),
                         ));
                     }
                 };
@@ -240,7 +261,10 @@ fn list(file: &str, key: &str, value: &Tree) -> Result<Vec<Entry>, ManifestError
             return Err(ManifestError {
                 file: file.to_string(),
                 line: value.line,
-                message: format!("`{key}` must be a list of strings, found {}", other.type_name()),
+                message: format!(
+                    "`{key}` must be a list of strings, found {}",
+                    other.type_name()
+                ),
             });
         }
     };
@@ -305,16 +329,29 @@ team_slack: "#risk"
         assert_eq!(m.inputs[1].value, "model:device-risk");
         assert_eq!(m.consumers[2].line, 9);
         assert_eq!(m.base_models[0].value, "model:fraud-base");
-        assert_eq!(m.attributes.get("team_slack").map(String::as_str), Some("#risk"));
+        assert_eq!(
+            m.attributes.get("team_slack").map(String::as_str),
+            Some("#risk")
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_key() {
-        let e = manifests("kind: model\nname: a\ninputs:\n  - x\n  - {a: 1}\n", Syntax::Yaml).err();
+        let e = manifests(
+            "kind: model\nname: a\ninputs:\n  - x\n  - {a: 1}\n",
+            Syntax::Yaml,
+        )
+        .err();
         assert_eq!(e.as_ref().map(|e| e.line), Some(5));
         assert!(e.is_some_and(|e| e.message.contains("`inputs`")));
         let e = manifests("kind: model\nname: a\noutputs: x\n", Syntax::Yaml).err();
-        assert_eq!(e.map(|e| (e.line, e.message)), Some((3, "`outputs` must be a list of strings, found a string".into())));
+        assert_eq!(
+            e.map(|e| (e.line, e.message)),
+            Some((
+                3,
+                "`outputs` must be a list of strings, found a string".into()
+            ))
+        );
         let e = manifests("kind: model\nversion: 1\n", Syntax::Yaml).err();
         assert!(e.is_some_and(|e| e.message.starts_with("missing `name`")));
         let e = manifests("name: a\nkind: dataset\n", Syntax::Yaml).err();
@@ -326,7 +363,10 @@ team_slack: "#risk"
     #[test]
     fn reads_json_and_toml() {
         let json = "{\"kind\": \"job\", \"name\": \"etl\",\n \"outputs\": [\"t\"]}";
-        assert_eq!(manifests(json, Syntax::Json).map(|m| m[0].outputs[0].line), Ok(2));
+        assert_eq!(
+            manifests(json, Syntax::Json).map(|m| m[0].outputs[0].line),
+            Ok(2)
+        );
         let toml = "kind = \"service\"\nname = \"checkout\"\ninputs = [\"a\", \"b\"]\n";
         let m = manifests(toml, Syntax::Toml).unwrap_or_default();
         assert_eq!(m[0].id().as_str(), "service:checkout");
@@ -339,6 +379,8 @@ team_slack: "#risk"
         assert!(looks_like_manifest(&docs("kind: model\nname: a\n")[0]));
         assert!(looks_like_manifest(&docs("kind: model\n")[0]));
         assert!(!looks_like_manifest(&docs("name: CI\non: push\n")[0]));
-        assert!(!looks_like_manifest(&docs("kind: Deployment\nmetadata: {name: x}\n")[0]));
+        assert!(!looks_like_manifest(
+            &docs("kind: Deployment\nmetadata: {name: x}\n")[0]
+        ));
     }
 }

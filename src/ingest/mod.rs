@@ -71,7 +71,13 @@ impl ObservedEdges {
         self.merge_one(principal, resource, action, &observation);
     }
 
-    fn merge_one(&mut self, principal: &str, resource: &str, action: Action, observation: &Observation) {
+    fn merge_one(
+        &mut self,
+        principal: &str,
+        resource: &str,
+        action: Action,
+        observation: &Observation,
+    ) {
         let resources = match self.by_principal.get_mut(principal) {
             Some(resources) => resources,
             None => self.by_principal.entry(principal.to_string()).or_default(),
@@ -271,7 +277,9 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
         return Ok(());
     }
     for doc in &docs {
-        facts.manifests.push(manifest::from_tree(&file.display, doc)?);
+        facts
+            .manifests
+            .push(manifest::from_tree(&file.display, doc)?);
     }
     facts.manifest_files.push(file.display.clone());
     Ok(())
@@ -286,14 +294,23 @@ fn mentions_entity_kind(text: &str) -> bool {
         .is_some_and(|re| re.is_match(text))
 }
 
+type FileResult = std::io::Result<(ObservedEdges, LogStats)>;
+
 /// Reads the logs on every core: each worker takes whole files, largest first, and the
 /// per-file results are merged in file order so the outcome does not depend on scheduling.
-fn read_logs(logs: &[&Found], settings: &Settings) -> Result<(ObservedEdges, LogStats), IngestError> {
+fn read_logs(
+    logs: &[&Found],
+    settings: &Settings,
+) -> Result<(ObservedEdges, LogStats), IngestError> {
     let mut order: Vec<usize> = (0..logs.len()).collect();
-    let size = |i: &usize| std::fs::metadata(&logs[*i].path).map(|m| m.len()).unwrap_or(0);
+    let size = |i: &usize| {
+        std::fs::metadata(&logs[*i].path)
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
     order.sort_by_key(|i| std::cmp::Reverse(size(i)));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<std::io::Result<(ObservedEdges, LogStats)>>>> =
+    let results: Mutex<Vec<Option<FileResult>>> =
         Mutex::new((0..logs.len()).map(|_| None).collect());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -302,10 +319,7 @@ fn read_logs(logs: &[&Found], settings: &Settings) -> Result<(ObservedEdges, Log
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                loop {
-                    let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
+                while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let file = logs[index];
                     let options = ndjson::LogOptions {
                         fields: file.fields.as_ref().unwrap_or(&settings.fields),
@@ -371,7 +385,11 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
         if display == crate::config::CONFIG_FILE {
             continue;
         }
-        if settings.exclude.as_ref().is_some_and(|set| set.is_match(&display)) {
+        if settings
+            .exclude
+            .as_ref()
+            .is_some_and(|set| set.is_match(&display))
+        {
             continue;
         }
         if settings.sources.is_empty() {

@@ -38,11 +38,19 @@ pub fn read_log(
     let file = std::fs::File::open(path)?;
     let gz = display.to_ascii_lowercase().ends_with(".gz");
     let reader: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            file,
+        )))
     } else {
         Box::new(file)
     };
-    Ok(read_lines(BufReader::with_capacity(1 << 16, reader), file_index, display, options))
+    Ok(read_lines(
+        BufReader::with_capacity(1 << 16, reader),
+        file_index,
+        display,
+        options,
+    ))
 }
 
 pub fn read_lines(
@@ -63,7 +71,12 @@ pub fn read_lines(
             Ok(_) => {}
             Err(e) => {
                 stats.malformed += 1;
-                push_sample(&mut stats, display, line_no + 1, format!("the file breaks off here: {e}"));
+                push_sample(
+                    &mut stats,
+                    display,
+                    line_no + 1,
+                    format!("the file breaks off here: {e}"),
+                );
                 break;
             }
         }
@@ -74,9 +87,16 @@ pub fn read_lines(
         }
         match parse_line(line, options.fields) {
             Ok(record) => {
-                let outcome = record_edges(record, options, &mut sql_cache, |principal, resource, action, count, first, last| {
-                    edges.add(principal, resource, action, count, first, last, file_index, line_no);
-                });
+                let outcome = record_edges(
+                    record,
+                    options,
+                    &mut sql_cache,
+                    |principal, resource, action, count, first, last| {
+                        edges.add(
+                            principal, resource, action, count, first, last, file_index, line_no,
+                        );
+                    },
+                );
                 match outcome {
                     Ok(Kept::Yes) => stats.records += 1,
                     Ok(Kept::OutsideWindow) => {
@@ -171,7 +191,10 @@ struct LineSeed<'f> {
 impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
     type Value = RawRecord<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
@@ -203,9 +226,9 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
             } else if key == f.last_seen {
                 &mut record.last_seen
             } else if key == f.count {
-                let count = map
-                    .next_value::<Option<u64>>()
-                    .map_err(|_| de::Error::custom(format!("`{key}` must be a positive whole number")))?;
+                let count = map.next_value::<Option<u64>>().map_err(|_| {
+                    de::Error::custom(format!("`{key}` must be a positive whole number"))
+                })?;
                 record.count = count;
                 continue;
             } else {
@@ -234,7 +257,8 @@ fn record_edges(
     mut emit: impl FnMut(&str, &str, Action, u64, Timestamp, Timestamp),
 ) -> Result<Kept, String> {
     let f = options.fields;
-    let principal = non_empty(&record.principal).ok_or_else(|| format!("missing `{}`", f.principal))?;
+    let principal =
+        non_empty(&record.principal).ok_or_else(|| format!("missing `{}`", f.principal))?;
     let count = record.count.unwrap_or(1);
     if count == 0 {
         return Err(format!("`{}` must be a positive whole number", f.count));
@@ -242,9 +266,9 @@ fn record_edges(
     let time = |value: &Option<Cow<'_, str>>, key: &str| -> Result<Option<Timestamp>, String> {
         match non_empty(value) {
             None => Ok(None),
-            Some(text) => Timestamp::parse_rfc3339(text)
-                .map(Some)
-                .ok_or_else(|| format!("`{key}` is not an RFC 3339 date-time: `{}`", shorten(text))),
+            Some(text) => Timestamp::parse_rfc3339(text).map(Some).ok_or_else(|| {
+                format!("`{key}` is not an RFC 3339 date-time: `{}`", shorten(text))
+            }),
         }
     };
     let ts = time(&record.ts, &f.ts)?;
@@ -256,21 +280,27 @@ fn record_edges(
         (None, _, _) => return Err(format!("missing `{}`", f.ts)),
     };
     if first > last {
-        return Err(format!("`{}` is later than `{}`", f.first_seen, f.last_seen));
+        return Err(format!(
+            "`{}` is later than `{}`",
+            f.first_seen, f.last_seen
+        ));
     }
-    if options.since.is_some_and(|since| last < since) || options.until.is_some_and(|until| first >= until) {
+    if options.since.is_some_and(|since| last < since)
+        || options.until.is_some_and(|until| first >= until)
+    {
         return Ok(Kept::OutsideWindow);
     }
 
     if let Some(resource) = non_empty(&record.resource) {
-        let action_text = non_empty(&record.action).ok_or_else(|| format!("missing `{}`", f.action))?;
+        let action_text =
+            non_empty(&record.action).ok_or_else(|| format!("missing `{}`", f.action))?;
         return match f.action(action_text) {
             Ok(Some(action)) => {
                 emit(principal, resource, action, count, first, last);
                 Ok(Kept::Yes)
             }
             Ok(None) => Ok(Kept::IgnoredAction),
-            Err(()) => Err(format!(
+            Err(_) => Err(format!(
                 "`{}` is `{}`, expected one of: {}",
                 f.action,
                 shorten(action_text),
@@ -365,17 +395,23 @@ not json\n\
         let lines: Vec<u64> = stats.samples.iter().map(|m| m.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 8, 9]);
         assert!(stats.samples[2].reason.contains("RFC 3339"));
-        assert!(stats.samples[3].reason.contains("`principal` must be a string"));
+        assert!(
+            stats.samples[3]
+                .reason
+                .contains("`principal` must be a string")
+        );
         assert!(stats.samples[5].reason.contains("missing `resource`"));
         assert_eq!(edges.get("p", "t", Action::Read).map(|o| o.count), Some(2));
     }
 
     #[test]
     fn mapped_fields_and_actions() {
-        let mut fields = FieldMap::default();
-        fields.principal = "user".into();
-        fields.resource = "table".into();
-        fields.action = "op".into();
+        let mut fields = FieldMap {
+            principal: "user".into(),
+            resource: "table".into(),
+            action: "op".into(),
+            ..FieldMap::default()
+        };
         fields.actions.insert("select".into(), Some(Action::Read));
         fields.actions.insert("insert".into(), Some(Action::Write));
         let options = LogOptions {
@@ -403,8 +439,14 @@ not json\n\
 {\"principal\":\"p\",\"action\":\"read\",\"resource\":\"agg\",\"count\":100,\"first_seen\":\"2026-11-05T00:00:00Z\",\"last_seen\":\"2026-11-12T00:00:00Z\"}\n\
 {\"ts\":\"2026-11-20T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"late\"}\n";
         let (edges, stats) = read_lines(log.as_bytes(), 0, "x", &options);
-        assert_eq!((stats.records, stats.outside_window, stats.malformed), (3, 2, 0));
-        assert_eq!(edges.get("p", "agg", Action::Read).map(|o| o.count), Some(100));
+        assert_eq!(
+            (stats.records, stats.outside_window, stats.malformed),
+            (3, 2, 0)
+        );
+        assert_eq!(
+            edges.get("p", "agg", Action::Read).map(|o| o.count),
+            Some(100)
+        );
         assert!(edges.get("p", "old", Action::Read).is_none());
         assert!(edges.get("p", "late", Action::Read).is_none());
     }

@@ -33,6 +33,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+/// The tables a SQL text reads and writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SqlTables {
     /// Tables read, sorted and deduplicated.
@@ -41,6 +42,7 @@ pub struct SqlTables {
     pub writes: Vec<String>,
 }
 
+/// Why a SQL text could not be read: a short, one-line human message.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct SqlError(pub String);
@@ -234,20 +236,20 @@ fn parse_statement_by_statement(sql: &str) -> Option<Vec<Statement>> {
     }
     let mut statements = Vec::new();
     for piece in pieces {
-        let text = render(piece);
-        let parsed = match parse_any_dialect(&text) {
-            Ok(parsed) => parsed,
-            Err(_) => {
-                let (source, inserts) = multi_insert_parts(piece)?;
-                let mut rewritten = format!("SELECT * {}", render(source));
+        let text = match multi_insert_parts(piece) {
+            // `FROM src INSERT INTO a SELECT … INSERT INTO b SELECT …` becomes
+            // `SELECT * FROM src; INSERT INTO a SELECT …; INSERT INTO b SELECT …`.
+            Some((source, inserts)) => {
+                let mut text = format!("SELECT * {}", render(source));
                 for insert in inserts {
-                    rewritten.push_str(";\n");
-                    rewritten.push_str(&render(insert));
+                    text.push_str(";\n");
+                    text.push_str(&render(insert));
                 }
-                parse_any_dialect(&rewritten).ok()?
+                text
             }
+            None => render(piece),
         };
-        statements.extend(parsed);
+        statements.extend(parse_any_dialect(&text).ok()?);
     }
     Some(statements)
 }
@@ -487,16 +489,9 @@ impl Collector {
             }
             None => &[],
         };
-        // `UPDATE a SET … FROM t1 a`: `a` is an alias of a table in FROM.
-        let aliased = single_ident(name).and_then(|ident| {
-            factors(from).find(|factor| match factor {
-                TableFactor::Table {
-                    alias: Some(alias), ..
-                } => alias.name.value.eq_ignore_ascii_case(&ident.value),
-                _ => false,
-            })
-        });
-        match aliased {
+        // MS SQL `UPDATE a SET … FROM t1 a JOIN t2 …` / `UPDATE t1 SET … FROM t1 JOIN t2 …`:
+        // the target is that table in FROM, not another read of it.
+        match designated_factor(name, &[from]) {
             Some(factor) => self.target_factor(factor),
             None => self.write(name),
         }
@@ -898,6 +893,11 @@ mod tests {
             &["t2"],
             &["t1"],
         );
+        assert_tables(
+            "UPDATE t1 SET x = t2.y FROM t1 JOIN t2 ON t1.id = t2.id",
+            &["t2"],
+            &["t1"],
+        );
     }
 
     #[test]
@@ -1280,6 +1280,19 @@ mod tests {
         assert!(extract_tables(&broken).is_err());
         let unions = vec!["SELECT a FROM t"; 5_000].join(" UNION ALL ");
         assert_tables(&unions, &["t"], &[]);
+    }
+
+    #[test]
+    fn chains_handled_on_the_callers_thread_fit_a_test_thread_stack() {
+        // The longest texts parsed without a helper thread, on a default 2 MiB test thread.
+        for unit in ["+1", "[1]", "::int", "->1", " IS NULL"] {
+            for tail in [" FROM t", " FROM )"] {
+                let count = (INLINE_MAX_BYTES - "SELECT a".len() - tail.len()) / unit.len();
+                let sql = format!("SELECT a{}{tail}", unit.repeat(count));
+                assert!(sql.len() <= INLINE_MAX_BYTES);
+                let _ = extract_tables(&sql);
+            }
+        }
     }
 
     #[test]

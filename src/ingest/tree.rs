@@ -188,8 +188,9 @@ mod tests {
 
     #[test]
     fn yaml_streams_keep_lines() {
-        let docs = parse_yaml("kind: model\nname: a\n---\nkind: job\nname: b\ninputs:\n  - x\n  - y\n")
-            .unwrap_or_default();
+        let docs =
+            parse_yaml("kind: model\nname: a\n---\nkind: job\nname: b\ninputs:\n  - x\n  - y\n")
+                .unwrap_or_default();
         assert_eq!(docs.len(), 2);
         let inputs = docs[1].get("inputs").map(|t| &t.value);
         let Some(Value::Seq(items)) = inputs else {
@@ -210,7 +211,10 @@ mod tests {
     #[test]
     fn yaml_numbers_keep_text() {
         let docs = parse_yaml("version: 3\nother: 3.10\n").unwrap_or_default();
-        assert_eq!(docs[0].get("version").map(|t| &t.value), Some(&Value::Number("3".into())));
+        assert_eq!(
+            docs[0].get("version").map(|t| &t.value),
+            Some(&Value::Number("3".into()))
+        );
     }
 
     #[test]
@@ -221,7 +225,8 @@ mod tests {
 
     #[test]
     fn toml_keeps_lines() {
-        let tree = parse_toml("kind = \"model\"\nname = \"a\"\ninputs = [\n  \"x\",\n  \"y\",\n]\n");
+        let tree =
+            parse_toml("kind = \"model\"\nname = \"a\"\ninputs = [\n  \"x\",\n  \"y\",\n]\n");
         let tree = tree.ok();
         let inputs = tree.as_ref().and_then(|t| t.get("inputs"));
         let Some(Value::Seq(items)) = inputs.map(|t| &t.value) else {

@@ -40,7 +40,11 @@ pub fn render(report: &ScanReport<'_>) -> String {
             edges: report.summary.edges,
             log_records: report.summary.log_records,
             malformed_records: report.summary.malformed_records,
-            findings: SeverityCounts { error, warning, info },
+            findings: SeverityCounts {
+                error,
+                warning,
+                info,
+            },
         },
         findings,
     };

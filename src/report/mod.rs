@@ -31,5 +31,9 @@ pub struct Summary {
 /// Findings per severity: (error, warning, info).
 pub fn count_by_severity(findings: &[Finding]) -> (usize, usize, usize) {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    (count(Severity::Error), count(Severity::Warning), count(Severity::Info))
+    (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    )
 }

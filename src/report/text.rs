@@ -17,7 +17,11 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     fn severity(&self, severity: Severity) -> String {
@@ -60,7 +64,11 @@ pub fn render(report: &ScanReport<'_>, style: Style) -> String {
             let _ = writeln!(out, "  {}:{}: {}", clean(&m.file), m.line, clean(&m.reason));
         }
         if stats.malformed as usize > MALFORMED_SHOWN {
-            let _ = writeln!(out, "  … and {} more", stats.malformed as usize - MALFORMED_SHOWN);
+            let _ = writeln!(
+                out,
+                "  … and {} more",
+                stats.malformed as usize - MALFORMED_SHOWN
+            );
         }
         out.push('\n');
     }
@@ -88,7 +96,11 @@ pub fn render(report: &ScanReport<'_>, style: Style) -> String {
         );
     }
     if stats.outside_window > 0 {
-        let _ = writeln!(out, "note: {} log records fall outside the time window", stats.outside_window);
+        let _ = writeln!(
+            out,
+            "note: {} log records fall outside the time window",
+            stats.outside_window
+        );
     }
 
     let s = &report.summary;
@@ -162,7 +174,12 @@ fn render_finding(out: &mut String, finding: &Finding, style: Style) {
                     thousands(*count)
                 )
             }
-            Evidence::Declared { file, line, key, value } => {
+            Evidence::Declared {
+                file,
+                line,
+                key,
+                value,
+            } => {
                 format!("declared {}:{line}  {key}: {}", clean(file), clean(value))
             }
         };
@@ -203,12 +220,19 @@ pub fn clean(text: &str) -> String {
         return text.to_string();
     }
     text.chars()
-        .map(|c| if is_unsafe(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .map(|c| {
+            if is_unsafe(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

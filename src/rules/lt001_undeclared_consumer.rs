@@ -21,7 +21,10 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
     let graph = cx.graph;
     let mut findings = Vec::new();
     for model in graph.nodes_of_kind(NodeKind::Model) {
-        let consumers = graph.manifest(model).map(|m| m.consumers.as_slice()).unwrap_or_default();
+        let consumers = graph
+            .manifest(model)
+            .map(|m| m.consumers.as_slice())
+            .unwrap_or_default();
         // consumer -> (datasets read, evidence)
         let mut undeclared: BTreeMap<_, (Vec<String>, Vec<Evidence>)> = BTreeMap::new();
         for output in graph.outputs(model) {
@@ -30,25 +33,41 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                     continue;
                 };
                 let reader_id = cx.id(reader);
-                if reader == model || consumers.iter().any(|c| consumer_matches(&c.value, reader_id)) {
+                if reader == model
+                    || consumers
+                        .iter()
+                        .any(|c| consumer_matches(&c.value, reader_id))
+                {
                     continue;
                 }
                 let entry = undeclared.entry(reader).or_default();
                 entry.0.push(cx.id(output).to_string());
-                entry.1.push(Evidence::observed(cx.id(output), reader_id, seen));
+                entry
+                    .1
+                    .push(Evidence::observed(cx.id(output), reader_id, seen));
             }
         }
         let model_id = cx.id(model);
         for (reader, (datasets, evidence)) in undeclared {
             let reader_id = cx.id(reader);
-            let what = if datasets.len() == 1 { "an output" } else { "outputs" };
+            let what = if datasets.len() == 1 {
+                "an output"
+            } else {
+                "outputs"
+            };
             let message = format!(
                 "{reader_id} reads {}, {what} of {model_id}, but is not a declared consumer",
                 join_names(&datasets)
             );
             findings.push(
-                Finding::new(&RULE, RULE.default_severity, model_id, vec![reader_id.to_string()], message)
-                    .with_evidence(evidence),
+                Finding::new(
+                    &RULE,
+                    RULE.default_severity,
+                    model_id,
+                    vec![reader_id.to_string()],
+                    message,
+                )
+                .with_evidence(evidence),
             );
         }
     }

@@ -47,9 +47,15 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
             None => (LoopKind::Hidden, any_cycle),
         };
         let subject_id = cx.id(subject);
-        let path_text = path.iter().map(|&n| cx.id(n).as_str()).collect::<Vec<_>>().join(" -> ");
+        let path_text = path
+            .iter()
+            .map(|&n| cx.id(n).as_str())
+            .collect::<Vec<_>>()
+            .join(" -> ");
         let message = match kind {
-            LoopKind::Direct => format!("{subject_id} feeds back into its own inputs through declared edges: {path_text}"),
+            LoopKind::Direct => format!(
+                "{subject_id} feeds back into its own inputs through declared edges: {path_text}"
+            ),
             LoopKind::Hidden => {
                 let names: Vec<&str> = models.iter().map(|&m| cx.id(m).as_str()).collect();
                 let undeclared = path
@@ -61,13 +67,25 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                     1 => "; 1 of its edges is seen only in logs".to_string(),
                     n => format!("; {n} of its edges are seen only in logs"),
                 };
-                format!("hidden feedback loop through {}: {path_text}{closed_by}", join_names(&names))
+                format!(
+                    "hidden feedback loop through {}: {path_text}{closed_by}",
+                    join_names(&names)
+                )
             }
         };
-        let evidence = path.windows(2).flat_map(|w| cx.edge_evidence(w[0], w[1])).collect();
-        let mut finding = Finding::new(&RULE, RULE.default_severity, subject_id, Vec::new(), message)
-            .with_path(path.iter().map(|&n| cx.id(n).to_string()).collect())
-            .with_evidence(evidence);
+        let evidence = path
+            .windows(2)
+            .flat_map(|w| cx.edge_evidence(w[0], w[1]))
+            .collect();
+        let mut finding = Finding::new(
+            &RULE,
+            RULE.default_severity,
+            subject_id,
+            Vec::new(),
+            message,
+        )
+        .with_path(path.iter().map(|&n| cx.id(n).to_string()).collect())
+        .with_evidence(evidence);
         finding.loop_kind = Some(kind);
         findings.push(finding);
     }

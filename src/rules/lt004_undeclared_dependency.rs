@@ -28,10 +28,18 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let (entity_id, dataset_id) = (cx.id(entity), cx.id(dataset));
-            let message = format!("{entity_id} reads {dataset_id} but does not declare it in `inputs` or `training`");
+            let message = format!(
+                "{entity_id} reads {dataset_id} but does not declare it in `inputs` or `training`"
+            );
             findings.push(
-                Finding::new(&RULE, RULE.default_severity, entity_id, vec![dataset_id.to_string()], message)
-                    .with_evidence(vec![Evidence::observed(dataset_id, entity_id, seen)]),
+                Finding::new(
+                    &RULE,
+                    RULE.default_severity,
+                    entity_id,
+                    vec![dataset_id.to_string()],
+                    message,
+                )
+                .with_evidence(vec![Evidence::observed(dataset_id, entity_id, seen)]),
             );
         }
     }

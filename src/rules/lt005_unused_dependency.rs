@@ -50,10 +50,13 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
             unused.insert(dataset_id, evidence);
         }
 
-        let model_entries = [("inputs", &manifest.inputs), ("training", &manifest.training)]
-            .into_iter()
-            .flat_map(|(key, entries)| entries.iter().map(move |e| (key, e)))
-            .filter_map(|(key, e)| e.value.strip_prefix("model:").map(|name| (key, e, name)));
+        let model_entries = [
+            ("inputs", &manifest.inputs),
+            ("training", &manifest.training),
+        ]
+        .into_iter()
+        .flat_map(|(key, entries)| entries.iter().map(move |e| (key, e)))
+        .filter_map(|(key, e)| e.value.strip_prefix("model:").map(|name| (key, e, name)));
         for (key, entry, name) in model_entries {
             let model_id = NodeId::new(NodeKind::Model, name);
             let used = graph.node(&model_id).is_some_and(|model| {
@@ -66,18 +69,32 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                 unused
                     .entry(model_id.to_string())
                     .or_default()
-                    .push(Evidence::manifest_line(&manifest.file, entry.line, key, &entry.value));
+                    .push(Evidence::manifest_line(
+                        &manifest.file,
+                        entry.line,
+                        key,
+                        &entry.value,
+                    ));
             }
         }
 
         for (related, evidence) in unused {
             let message = if related.starts_with("model:") {
-                format!("{entity_id} declares {related} as an input but never reads any of its outputs")
+                format!(
+                    "{entity_id} declares {related} as an input but never reads any of its outputs"
+                )
             } else {
                 format!("{entity_id} declares {related} as an input but is never seen reading it")
             };
             findings.push(
-                Finding::new(&RULE, RULE.default_severity, entity_id, vec![related], message).with_evidence(evidence),
+                Finding::new(
+                    &RULE,
+                    RULE.default_severity,
+                    entity_id,
+                    vec![related],
+                    message,
+                )
+                .with_evidence(evidence),
             );
         }
     }

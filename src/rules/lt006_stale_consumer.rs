@@ -33,9 +33,11 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
             if consumer == model || !graph.has_activity(consumer) {
                 continue;
             }
-            let reads = outputs
-                .iter()
-                .any(|&output| graph.edge(output, consumer).is_some_and(|e| e.is_observed()));
+            let reads = outputs.iter().any(|&output| {
+                graph
+                    .edge(output, consumer)
+                    .is_some_and(|e| e.is_observed())
+            });
             if reads {
                 continue;
             }
@@ -43,13 +45,19 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "{consumer_id} is a declared consumer of {model_id} but never reads its outputs, though the logs show it active"
             );
             findings.push(
-                Finding::new(&RULE, RULE.default_severity, model_id, vec![consumer_id.to_string()], message)
-                    .with_evidence(vec![Evidence::manifest_line(
-                        &manifest.file,
-                        entry.line,
-                        "consumers",
-                        &entry.value,
-                    )]),
+                Finding::new(
+                    &RULE,
+                    RULE.default_severity,
+                    model_id,
+                    vec![consumer_id.to_string()],
+                    message,
+                )
+                .with_evidence(vec![Evidence::manifest_line(
+                    &manifest.file,
+                    entry.line,
+                    "consumers",
+                    &entry.value,
+                )]),
             );
         }
     }

@@ -42,7 +42,10 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
             "{} appears in the logs ({records} accesses: reads {reads} and writes {writes} datasets) but maps to no entity",
             id.name()
         );
-        findings.push(Finding::new(&RULE, RULE.default_severity, id, Vec::new(), message).with_evidence(evidence));
+        findings.push(
+            Finding::new(&RULE, RULE.default_severity, id, Vec::new(), message)
+                .with_evidence(evidence),
+        );
     }
     findings
 }

@@ -29,10 +29,17 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let (entity_id, dataset_id) = (cx.id(entity), cx.id(dataset));
-            let message = format!("{entity_id} writes {dataset_id} but does not declare it in `outputs`");
+            let message =
+                format!("{entity_id} writes {dataset_id} but does not declare it in `outputs`");
             findings.push(
-                Finding::new(&RULE, RULE.default_severity, entity_id, vec![dataset_id.to_string()], message)
-                    .with_evidence(vec![Evidence::observed(entity_id, dataset_id, seen)]),
+                Finding::new(
+                    &RULE,
+                    RULE.default_severity,
+                    entity_id,
+                    vec![dataset_id.to_string()],
+                    message,
+                )
+                .with_evidence(vec![Evidence::observed(entity_id, dataset_id, seen)]),
             );
         }
     }

@@ -30,9 +30,19 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
         let dataset_id = cx.id(dataset);
         let names: Vec<String> = writers.iter().map(|&w| cx.id(w).to_string()).collect();
-        let message = format!("{dataset_id} is written by {} writers: {}", names.len(), join_names(&names));
-        let evidence = writers.iter().flat_map(|&w| cx.edge_evidence(w, dataset)).collect();
-        findings.push(Finding::new(&RULE, RULE.default_severity, dataset_id, names, message).with_evidence(evidence));
+        let message = format!(
+            "{dataset_id} is written by {} writers: {}",
+            names.len(),
+            join_names(&names)
+        );
+        let evidence = writers
+            .iter()
+            .flat_map(|&w| cx.edge_evidence(w, dataset))
+            .collect();
+        findings.push(
+            Finding::new(&RULE, RULE.default_severity, dataset_id, names, message)
+                .with_evidence(evidence),
+        );
     }
     findings
 }

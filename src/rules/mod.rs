@@ -102,7 +102,9 @@ impl<'g> Context<'g> {
                 // base_model) or its writer (outputs, influences); the value is the other end.
                 let value = match (&d.via, d.key) {
                     (Some(model), _) => model.to_string(),
-                    (None, DeclaredAs::Inputs | DeclaredAs::Training | DeclaredAs::BaseModel) => from_id.to_string(),
+                    (None, DeclaredAs::Inputs | DeclaredAs::Training | DeclaredAs::BaseModel) => {
+                        from_id.to_string()
+                    }
                     (None, _) => to_id.to_string(),
                 };
                 Evidence::declared(d, &value)
@@ -118,7 +120,10 @@ impl<'g> Context<'g> {
 /// Runs every rule; findings come back sorted.
 pub fn run_all(graph: &LineageGraph) -> Vec<Finding> {
     let context = Context::new(graph);
-    let mut findings: Vec<Finding> = RULES.iter().flat_map(|rule| (rule.check)(&context)).collect();
+    let mut findings: Vec<Finding> = RULES
+        .iter()
+        .flat_map(|rule| (rule.check)(&context))
+        .collect();
     finding::sort(&mut findings);
     findings
 }
@@ -143,7 +148,10 @@ pub fn join_names<T: AsRef<str>>(names: &[T]) -> String {
         [one] => one.as_ref().to_string(),
         [rest @ .., last] => format!(
             "{} and {}",
-            rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", "),
+            rest.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
             last.as_ref()
         ),
     }
@@ -165,12 +173,30 @@ mod tests {
         for (i, rule) in RULES.iter().enumerate() {
             assert_eq!(rule.code, format!("LT{:03}", i + 1));
             let title = format!("# {} {}\n", rule.code, rule.name);
-            assert!(rule.docs.starts_with(&title), "{} docs must start with {title:?}", rule.code);
-            for section in ["## What it finds", "## Why it matters", "## Example", "## How to fix", "## Configuration"] {
-                assert!(rule.docs.contains(section), "{} docs lack {section}", rule.code);
+            assert!(
+                rule.docs.starts_with(&title),
+                "{} docs must start with {title:?}",
+                rule.code
+            );
+            for section in [
+                "## What it finds",
+                "## Why it matters",
+                "## Example",
+                "## How to fix",
+                "## Configuration",
+            ] {
+                assert!(
+                    rule.docs.contains(section),
+                    "{} docs lack {section}",
+                    rule.code
+                );
             }
             let severity = format!("Default severity: {}", rule.default_severity);
-            assert!(rule.docs.contains(&severity), "{} docs must state {severity}", rule.code);
+            assert!(
+                rule.docs.contains(&severity),
+                "{} docs must state {severity}",
+                rule.code
+            );
         }
     }
 

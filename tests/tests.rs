@@ -1,0 +1,11 @@
+//! Integration tests, linked into one binary: the `lintage` command as users run it.
+
+mod util;
+
+mod cli;
+mod config;
+mod determinism;
+mod golden;
+mod ingest;
+mod planted;
+mod rules;
