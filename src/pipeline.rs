@@ -1,7 +1,10 @@
 //! The scan pipeline, files to findings: ingest, build the graph, run the rules, apply the
 //! policy. It returns data and never prints.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use petgraph::Direction;
 
 use crate::config::{ConfigError, Settings};
 use crate::graph::{BuildError, LineageGraph};
@@ -36,6 +39,8 @@ pub struct Analysis {
     pub stats: LogStats,
     pub skipped: Vec<(String, String)>,
     pub settings: Settings,
+    /// node id -> (manifest file, line) where the node is declared.
+    pub subject_locations: BTreeMap<String, (String, usize)>,
 }
 
 pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
@@ -62,7 +67,9 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
     summary.edges = graph.edge_count();
     let findings = rules::run_all(&graph);
     let outcome = policy::apply(findings, &settings);
+    let subject_locations = declared_locations(&graph);
     Ok(Analysis {
+        subject_locations,
         graph,
         outcome,
         summary,
@@ -70,4 +77,26 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
         skipped,
         settings,
     })
+}
+
+/// Where each node is declared: an entity at its manifest, a dataset at the first manifest
+/// line that names it.
+fn declared_locations(graph: &LineageGraph) -> BTreeMap<String, (String, usize)> {
+    let mut locations = BTreeMap::new();
+    for node in graph.nodes() {
+        let id = graph.id(node).to_string();
+        if let Some(manifest) = graph.manifest(node) {
+            locations.insert(id, (manifest.file.clone(), manifest.line));
+            continue;
+        }
+        let first = [Direction::Incoming, Direction::Outgoing]
+            .into_iter()
+            .flat_map(|d| graph.neighbours(node, d))
+            .flat_map(|(edge, _)| graph.graph[edge].declared.iter())
+            .min();
+        if let Some(declaration) = first {
+            locations.insert(id, (declaration.file.clone(), declaration.line));
+        }
+    }
+    locations
 }

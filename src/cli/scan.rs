@@ -56,7 +56,8 @@ pub fn run(args: ScanArgs) -> Outcome {
         until: args.until,
     };
     let analysis = pipeline::analyze(&args.dir, &options)?;
-    let report = scan_report(&analysis);
+    let root = root_label(&args.dir);
+    let report = scan_report(&analysis, &root);
     let text = match args.format {
         Format::Text => {
             let color = use_color(args.color, args.output.is_some());
@@ -71,14 +72,25 @@ pub fn run(args: ScanArgs) -> Outcome {
     Ok(exit_code(&analysis, args.fail_on))
 }
 
-pub fn scan_report(analysis: &Analysis) -> ScanReport<'_> {
+pub fn scan_report<'a>(analysis: &'a Analysis, root: &'a str) -> ScanReport<'a> {
     ScanReport {
         outcome: &analysis.outcome,
         summary: analysis.summary.clone(),
         stats: &analysis.stats,
         skipped: &analysis.skipped,
         config_file: analysis.settings.config_file.as_deref(),
+        subject_locations: &analysis.subject_locations,
+        root,
+        baseline: None,
     }
+}
+
+/// The deployment folder as code hosts want it in paths: `/`-separated, no trailing `/`.
+pub fn root_label(dir: &std::path::Path) -> String {
+    let text = dir.to_string_lossy().replace('\\', "/");
+    let trimmed = text.trim_end_matches('/');
+    let trimmed = trimmed.strip_prefix("./").unwrap_or(trimmed);
+    if trimmed.is_empty() { ".".to_string() } else { trimmed.to_string() }
 }
 
 /// Machine-readable formats keep stdout clean; what a person must still know goes to stderr.

@@ -3,6 +3,9 @@
 pub mod json;
 pub mod text;
 
+use std::collections::BTreeMap;
+
+use crate::baseline::BaselineStatus;
 use crate::finding::{Finding, Severity};
 use crate::ingest::LogStats;
 use crate::policy::Outcome;
@@ -14,6 +17,37 @@ pub struct ScanReport<'a> {
     pub stats: &'a LogStats,
     pub skipped: &'a [(String, String)],
     pub config_file: Option<&'a str>,
+    /// Where each finding subject is declared: node id -> (manifest file, line), the file
+    /// relative to the deployment root.
+    pub subject_locations: &'a BTreeMap<String, (String, usize)>,
+    /// The deployment folder as given on the command line, `/`-separated, without a trailing
+    /// `/` (`.` for the current folder). Outputs read by code hosts (SARIF, GitHub) prefix it to
+    /// file paths so that they are relative to the repository.
+    pub root: &'a str,
+    /// Set by `check`: which findings a baseline already accepts, and entries that resolved.
+    pub baseline: Option<&'a BaselineStatus>,
+}
+
+impl ScanReport<'_> {
+    /// A file path as code hosts need it: relative to where lintage was run.
+    pub fn repo_path(&self, file: &str) -> String {
+        if self.root.is_empty() || self.root == "." {
+            file.to_string()
+        } else {
+            format!("{}/{}", self.root.trim_end_matches('/'), file)
+        }
+    }
+
+    /// Where a finding is best shown: its subject's manifest line, else its first evidence.
+    pub fn location(&self, finding: &Finding) -> Option<(String, usize)> {
+        if let Some((file, line)) = self.subject_locations.get(&finding.subject) {
+            return Some((file.clone(), *line));
+        }
+        finding.evidence.first().map(|e| match e {
+            crate::finding::Evidence::Observed { file, line, .. } => (file.clone(), *line as usize),
+            crate::finding::Evidence::Declared { file, line, .. } => (file.clone(), *line),
+        })
+    }
 }
 
 /// The counts SPEC.md's JSON summary carries, plus what the text summary line needs.
