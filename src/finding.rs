@@ -40,7 +40,7 @@ pub enum LoopKind {
 }
 
 /// One piece of proof: a log record range or a manifest line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Evidence {
     Observed {
@@ -138,13 +138,8 @@ impl Finding {
 
     /// Attaches evidence in the order given (a loop's edges follow the loop), without repeats.
     pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
-        let mut kept: Vec<Evidence> = Vec::with_capacity(evidence.len());
-        for item in evidence {
-            if !kept.contains(&item) {
-                kept.push(item);
-            }
-        }
-        self.evidence = kept;
+        let mut seen = std::collections::HashSet::with_capacity(evidence.len());
+        self.evidence = evidence.into_iter().filter(|e| seen.insert(e.clone())).collect();
         self
     }
 
