@@ -16,6 +16,7 @@ use regex::Regex;
 use crate::config::{Action, FieldMap, Settings, SourceFormat};
 use crate::time::Timestamp;
 pub use manifest::{Entry, Manifest, ManifestError};
+pub use ndjson::FileDigest;
 
 /// What the logs say about one (principal, resource, action): how often, when, and where the
 /// earliest record is.
@@ -186,6 +187,15 @@ pub struct Facts {
     pub stats: LogStats,
     /// Files passed over, and why (for example YAML that does not parse and is no manifest).
     pub skipped: Vec<(String, String)>,
+    /// Every file read (manifests and logs), sorted by path, with its size and content hash.
+    pub inputs: Vec<InputFile>,
+}
+
+/// An input file, relative to the deployment root, and its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: String,
+    pub digest: FileDigest,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -237,7 +247,9 @@ pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, I
 
     let logs: Vec<&Found> = found.iter().filter(|f| f.role == FileRole::Log).collect();
     facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
-    let (edges, stats) = read_logs(&logs, settings)?;
+    let (edges, stats, log_inputs) = read_logs(&logs, settings)?;
+    facts.inputs.extend(log_inputs);
+    facts.inputs.sort_by(|a, b| a.path.cmp(&b.path));
     facts.stats = stats;
     facts.stats.samples.sort();
     if strict && facts.stats.malformed > 0 {
@@ -261,7 +273,28 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
         path: file.display.clone(),
         source,
     };
-    let text = std::fs::read_to_string(&file.path).map_err(io_err)?;
+    let bytes = std::fs::read(&file.path).map_err(io_err)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let message = "not valid UTF-8 text".to_string();
+            if file.explicit {
+                let file = file.display.clone();
+                return Err(ManifestError {
+                    file,
+                    line,
+                    message,
+                }
+                .into());
+            }
+            facts
+                .skipped
+                .push((file.display.clone(), format!("line {line}: {message}")));
+            return Ok(());
+        }
+    };
     let Some(syntax) = manifest::Syntax::from_path(&file.display) else {
         return Ok(());
     };
@@ -282,6 +315,10 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
             .push(manifest::from_tree(&file.display, doc)?);
     }
     facts.manifest_files.push(file.display.clone());
+    facts.inputs.push(InputFile {
+        path: file.display.clone(),
+        digest: FileDigest::of_bytes(text.as_bytes()),
+    });
     Ok(())
 }
 
@@ -294,14 +331,14 @@ fn mentions_entity_kind(text: &str) -> bool {
         .is_some_and(|re| re.is_match(text))
 }
 
-type FileResult = std::io::Result<(ObservedEdges, LogStats)>;
+type FileResult = std::io::Result<(ObservedEdges, LogStats, FileDigest)>;
 
 /// Reads the logs on every core: each worker takes whole files, largest first, and the
 /// per-file results are merged in file order so the outcome does not depend on scheduling.
 fn read_logs(
     logs: &[&Found],
     settings: &Settings,
-) -> Result<(ObservedEdges, LogStats), IngestError> {
+) -> Result<(ObservedEdges, LogStats, Vec<InputFile>), IngestError> {
     let mut order: Vec<usize> = (0..logs.len()).collect();
     let size = |i: &usize| {
         std::fs::metadata(&logs[*i].path)
@@ -337,11 +374,16 @@ fn read_logs(
     let results = results.into_inner().unwrap_or_default();
     let mut edges = ObservedEdges::default();
     let mut stats = LogStats::default();
+    let mut inputs = Vec::with_capacity(logs.len());
     for (file, result) in logs.iter().zip(results) {
         match result {
-            Some(Ok((file_edges, file_stats))) => {
+            Some(Ok((file_edges, file_stats, digest))) => {
                 edges.merge_from(file_edges);
                 stats.absorb(file_stats);
+                inputs.push(InputFile {
+                    path: file.display.clone(),
+                    digest,
+                });
             }
             Some(Err(source)) => {
                 return Err(IngestError::Io {
@@ -357,7 +399,7 @@ fn read_logs(
             }
         }
     }
-    Ok((edges, stats))
+    Ok((edges, stats, inputs))
 }
 
 const LOG_SUFFIXES: [&str; 3] = [".jsonl", ".ndjson", ".log"];

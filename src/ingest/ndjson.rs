@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use sha2::{Digest, Sha256};
 
 use super::sql;
 use super::{LogStats, Malformed, ObservedEdges};
@@ -28,29 +29,80 @@ pub struct LogOptions<'a> {
 }
 
 /// Reads one log file. I/O errors opening it are returned; a file that breaks off (a truncated
-/// gzip stream, a read error) keeps what was read and records the break as malformed.
+/// gzip stream, a read error) keeps what was read and records the break as malformed. The
+/// file's size and SHA-256 are computed on the way, from its bytes as stored.
 pub fn read_log(
     path: &Path,
     file_index: usize,
     display: &str,
     options: &LogOptions<'_>,
-) -> std::io::Result<(ObservedEdges, LogStats)> {
+) -> std::io::Result<(ObservedEdges, LogStats, FileDigest)> {
     let file = std::fs::File::open(path)?;
-    let gz = display.to_ascii_lowercase().ends_with(".gz");
-    let reader: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-            1 << 16,
-            file,
-        )))
-    } else {
-        Box::new(file)
+    let mut digest = FileDigest::default();
+    let mut hasher = Sha256::new();
+    let counted = Digesting {
+        inner: file,
+        hasher: &mut hasher,
+        size: &mut digest.size,
     };
-    Ok(read_lines(
-        BufReader::with_capacity(1 << 16, reader),
-        file_index,
-        display,
-        options,
-    ))
+    let raw = BufReader::with_capacity(1 << 16, counted);
+    let gz = display.to_ascii_lowercase().ends_with(".gz");
+    let (edges, stats, mut rest) = if gz {
+        let mut lines = BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(raw));
+        let (edges, stats) = read_lines(&mut lines, file_index, display, options);
+        (edges, stats, lines.into_inner().into_inner())
+    } else {
+        let mut lines = raw;
+        let (edges, stats) = read_lines(&mut lines, file_index, display, options);
+        (edges, stats, lines)
+    };
+    // Whatever the parser did not consume (after a break) still belongs to the file's hash.
+    let _ = std::io::copy(&mut rest, &mut std::io::sink());
+    drop(rest);
+    digest.sha256 = hex(&hasher.finalize());
+    Ok((edges, stats, digest))
+}
+
+/// A file's size and SHA-256 (lowercase hex).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileDigest {
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl FileDigest {
+    pub fn of_bytes(bytes: &[u8]) -> FileDigest {
+        FileDigest {
+            size: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// Passes bytes through while hashing and counting them.
+struct Digesting<'a, R> {
+    inner: R,
+    hasher: &'a mut Sha256,
+    size: &'a mut u64,
+}
+
+impl<R: Read> Read for Digesting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        *self.size += n as u64;
+        Ok(n)
+    }
 }
 
 pub fn read_lines(
