@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod config;
+pub mod diff;
 pub mod finding;
 pub mod glob;
 pub mod graph;
@@ -15,4 +16,5 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod store;
 pub mod time;

@@ -1,0 +1,1612 @@
+//! The snapshot store: every scan's inputs, lineage graph and findings in one SQLite file
+//! (`.lintage/lintage.db` by default), versioned with `PRAGMA user_version`, so that later
+//! commands (`check --against`, `diff`, `query`) can read a past scan back.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::finding::{Finding, LoopKind};
+use crate::graph::LineageGraph;
+use crate::ingest::FileDigest;
+
+/// The schema, one SQL script per version: `MIGRATIONS[i]` takes a database from
+/// `user_version` i to i + 1. A new version appends a script; none is ever edited.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// The schema version this lintage writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another lintage to finish with the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot create the folder of the snapshot database {}: {source}; check its permissions or pass another --db",
+        path.display()
+    )]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{} is not an SQLite database, so it cannot be a lintage snapshot store; move it away or pass another --db",
+        path.display()
+    )]
+    NotSqlite { path: PathBuf },
+    #[error(
+        "{} is an SQLite database that lintage did not create (it has tables but no lintage schema version); pass another --db",
+        path.display()
+    )]
+    Foreign { path: PathBuf },
+    #[error(
+        "{}: created by a newer lintage (schema {found}, this one knows {known}); upgrade lintage or use another --db",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "{}: written by an older lintage (schema {found}, this one knows {known}) and cannot be upgraded: {source}; run `lintage scan` where the file is writable, or pass another --db",
+        path.display()
+    )]
+    CannotUpgrade {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+        #[source]
+        source: Box<StoreError>,
+    },
+    #[error("{}: no snapshot yet: run `lintage scan` first, or pass --db", path.display())]
+    NoSnapshot { path: PathBuf },
+    #[error("{}: no snapshot `{reference}`: {reason}", path.display())]
+    UnknownRef {
+        path: PathBuf,
+        reference: String,
+        reason: String,
+    },
+    #[error(
+        "{}: {action}: the database stayed locked by another process for {} s; wait for it to finish, or pass another --db",
+        path.display(),
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy { path: PathBuf, action: &'static str },
+    #[error("{}: {action}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{}: snapshot {snapshot}: {what} is not valid JSON ({source}); the database is damaged or was edited by hand",
+        path.display()
+    )]
+    BadJson {
+        path: PathBuf,
+        snapshot: i64,
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl StoreError {
+    /// Sorts an SQLite error into what a user can act on.
+    fn sqlite(path: &Path, action: &'static str, source: rusqlite::Error) -> StoreError {
+        let path = path.to_path_buf();
+        match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => StoreError::NotSqlite { path },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StoreError::Busy { path, action }
+            }
+            _ => StoreError::Sqlite {
+                path,
+                action,
+                source,
+            },
+        }
+    }
+}
+
+/// A file a scan read, relative to the deployment root, with its size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl From<&crate::ingest::InputFile> for InputFile {
+    fn from(input: &crate::ingest::InputFile) -> InputFile {
+        InputFile {
+            path: input.path.clone(),
+            size: input.digest.size,
+            sha256: input.digest.sha256.clone(),
+        }
+    }
+}
+
+/// Size and SHA-256 (lowercase hex) of a file, read in 64 KiB pieces.
+pub fn hash_file(path: &Path) -> std::io::Result<FileDigest> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok(FileDigest {
+        size,
+        sha256: crate::ingest::ndjson::hex(&hasher.finalize()),
+    })
+}
+
+/// Everything one scan records.
+pub struct SnapshotInput<'a> {
+    pub root: &'a str,
+    pub inputs: &'a [InputFile],
+    pub graph: &'a LineageGraph,
+    pub findings: &'a [Finding],
+    pub log_records: u64,
+    pub malformed_records: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub root: String,
+    pub tool_version: String,
+    pub node_count: u64,
+    pub edge_count: u64,
+    pub finding_count: u64,
+    pub log_records: u64,
+    pub malformed_records: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredNode {
+    pub id: String,
+    pub kind: String,
+    pub manifest_file: Option<String>,
+    pub manifest_line: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEdge {
+    pub source: String,
+    pub target: String,
+    pub declared: bool,
+    pub observed: bool,
+    /// Observed accesses; 0 when the edge is only declared.
+    pub count: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub evidence_file: Option<String>,
+    pub evidence_line: Option<u64>,
+    /// `[{"key", "file", "line", "via"}]`, as in the `edge.declarations` column.
+    pub declarations: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    pub fingerprint: String,
+    pub code: String,
+    pub rule: String,
+    pub severity: String,
+    pub subject: String,
+    pub related: Vec<String>,
+    pub path: Vec<String>,
+    pub loop_kind: Option<String>,
+    pub message: String,
+    pub evidence: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub info: SnapshotInfo,
+    pub inputs: Vec<InputFile>,
+    pub nodes: Vec<StoredNode>,
+    pub edges: Vec<StoredEdge>,
+    pub findings: Vec<StoredFinding>,
+}
+
+/// One open snapshot database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating it and its folders if needed) a database to record into, and brings
+    /// its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::sqlite(path, "cannot open the snapshot database", e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        // 16 KiB pages make the b-trees of a large snapshot shallower (about 10% faster to
+        // record a million edges). This only takes effect while the database is still empty.
+        store
+            .conn
+            .pragma_update(None, "page_size", 16_384)
+            .map_err(|e| store.error("cannot set the page size", e))?;
+        store.use_wal()?;
+        store
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| store.error("cannot set synchronous = NORMAL", e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Switches the database to WAL journaling, which lets queries read while a scan
+    /// records. The switch needs the database to itself for a moment, and SQLite reports a
+    /// conflict at once instead of calling the busy handler, so it is retried here for as
+    /// long as the busy timeout.
+    fn use_wal(&self) -> Result<(), StoreError> {
+        let action = "cannot switch to WAL journaling";
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let mode = self
+                .conn
+                .pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0))
+                .and_then(|mode| {
+                    if mode.eq_ignore_ascii_case("wal") {
+                        Ok(mode)
+                    } else {
+                        self.conn
+                            .pragma_update_and_check(None, "journal_mode", "WAL", |row| {
+                                row.get::<_, String>(0)
+                            })
+                    }
+                });
+            match mode {
+                Ok(_) => return Ok(()),
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(self.error(action, e)),
+            }
+        }
+    }
+
+    /// Opens an existing database for reading only, as queries do.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::NoSnapshot {
+                path: path.to_path_buf(),
+            });
+        }
+        let store = Store::open_reader(path)?;
+        let version = store.user_version()?;
+        if version == SCHEMA_VERSION {
+            return Ok(store);
+        }
+        if version > SCHEMA_VERSION {
+            return Err(too_new(&store.path, version));
+        }
+        if version == 0 {
+            return Err(if store.has_tables()? {
+                StoreError::Foreign {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                StoreError::NoSnapshot {
+                    path: path.to_path_buf(),
+                }
+            });
+        }
+        // An older schema: upgrade it once through a writer, then read.
+        drop(store);
+        Store::open(path).map_err(|source| StoreError::CannotUpgrade {
+            path: path.to_path_buf(),
+            found: version,
+            known: SCHEMA_VERSION,
+            source: Box::new(source),
+        })?;
+        Store::open_reader(path)
+    }
+
+    fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::sqlite(path, "cannot open the snapshot database", e))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        Ok(store)
+    }
+
+    /// The database file this store reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.error("cannot set the busy timeout", e))?;
+        self.conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.error("cannot turn foreign keys on", e))?;
+        // A bigger page cache keeps index inserts of a large snapshot in memory (64 MiB).
+        self.conn
+            .pragma_update(None, "cache_size", -65_536)
+            .map_err(|e| self.error("cannot set the cache size", e))?;
+        Ok(())
+    }
+
+    fn error(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
+        StoreError::sqlite(&self.path, action, source)
+    }
+
+    fn user_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| self.error("cannot read the schema version", e))
+    }
+
+    fn has_tables(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+            .map_err(|e| self.error("cannot read the schema", e))
+    }
+
+    /// Applies the migrations the database has not seen, in one transaction, so that two
+    /// lintage processes opening a new database at once cannot both apply them.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version = self.user_version()?;
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        if version > SCHEMA_VERSION {
+            return Err(too_new(&self.path, version));
+        }
+        let path = self.path.clone();
+        let err = |action| on_error(&path, action);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("cannot lock the database to upgrade its schema"))?;
+        // Read again under the lock: another process may have migrated meanwhile.
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(err("cannot read the schema version"))?;
+        if version > SCHEMA_VERSION {
+            return Err(too_new(&self.path, version));
+        }
+        if version == 0 {
+            let tables: i64 = tx
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+                .map_err(err("cannot read the schema"))?;
+            if tables > 0 {
+                return Err(StoreError::Foreign {
+                    path: self.path.clone(),
+                });
+            }
+        }
+        let start = usize::try_from(version).unwrap_or(usize::MAX);
+        for script in MIGRATIONS.iter().skip(start) {
+            tx.execute_batch(script)
+                .map_err(err("cannot upgrade the schema"))?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err("cannot write the schema version"))?;
+        tx.commit().map_err(err("cannot commit the schema upgrade"))
+    }
+
+    /// Records one snapshot in a single transaction and returns its id.
+    pub fn record(&mut self, snapshot: &SnapshotInput<'_>) -> Result<i64, StoreError> {
+        let path = self.path.clone();
+        let err = |action| on_error(&path, action);
+        let graph = snapshot.graph;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("cannot start a transaction to record the snapshot"))?;
+        tx.execute(
+            "INSERT INTO snapshot (created_at, root, tool_version, node_count, edge_count,
+                 finding_count, log_records, malformed_records)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                now_rfc3339(),
+                snapshot.root,
+                env!("CARGO_PKG_VERSION"),
+                int(graph.node_count()),
+                int(graph.edge_count()),
+                int(snapshot.findings.len()),
+                int(snapshot.log_records),
+                int(snapshot.malformed_records),
+            ],
+        )
+        .map_err(err("cannot record the snapshot"))?;
+        let id = tx.last_insert_rowid();
+
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO input (snapshot_id, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(err("cannot prepare to record inputs"))?;
+            for input in snapshot.inputs {
+                insert
+                    .execute(params![id, input.path, int(input.size), input.sha256])
+                    .map_err(err("cannot record an input file"))?;
+            }
+        }
+
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO node (snapshot_id, id, kind, manifest_file, manifest_line)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(err("cannot prepare to record nodes"))?;
+            for node in graph.nodes() {
+                let node_id = graph.id(node);
+                let manifest = graph.manifest(node);
+                insert
+                    .execute(params![
+                        id,
+                        node_id.as_str(),
+                        node_id.kind().as_str(),
+                        manifest.map(|m| m.file.as_str()),
+                        manifest.map(|m| int(m.line)),
+                    ])
+                    .map_err(err("cannot record a node"))?;
+            }
+        }
+
+        {
+            // In key order, rows append to the primary-key b-tree instead of splitting pages.
+            let mut edges: Vec<_> = graph
+                .graph
+                .edge_indices()
+                .filter_map(|e| {
+                    let (from, to) = graph.graph.edge_endpoints(e)?;
+                    Some((
+                        graph.id(from).as_str(),
+                        graph.id(to).as_str(),
+                        &graph.graph[e],
+                    ))
+                })
+                .collect();
+            edges.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO edge (snapshot_id, source, target, declared, observed,
+                         declarations, count, first_seen, last_seen, evidence_file, evidence_line)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(err("cannot prepare to record edges"))?;
+            let mut declarations = String::new();
+            for (source, target, data) in edges {
+                declarations.clear();
+                declarations_json(&data.declared, &mut declarations);
+                let seen = data.observed.as_ref();
+                insert
+                    .execute(params![
+                        id,
+                        source,
+                        target,
+                        data.is_declared(),
+                        data.is_observed(),
+                        declarations,
+                        seen.map_or(0, |s| int(s.count)),
+                        seen.map(|s| s.first_seen.to_string()),
+                        seen.map(|s| s.last_seen.to_string()),
+                        seen.map(|s| s.file.as_str()),
+                        seen.map(|s| int(s.line)),
+                    ])
+                    .map_err(err("cannot record an edge"))?;
+            }
+        }
+
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO finding (snapshot_id, fingerprint, code, rule, severity, subject,
+                         related, path, loop_kind, message, evidence)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(err("cannot prepare to record findings"))?;
+            for finding in snapshot.findings {
+                insert
+                    .execute(params![
+                        id,
+                        finding.fingerprint,
+                        finding.code,
+                        finding.rule,
+                        finding.severity.as_str(),
+                        finding.subject,
+                        json(&finding.related),
+                        json(&finding.path),
+                        finding.loop_kind.map(loop_kind_str),
+                        finding.message,
+                        json(&finding.evidence),
+                    ])
+                    .map_err(err("cannot record a finding"))?;
+            }
+        }
+
+        tx.commit().map_err(err("cannot commit the snapshot"))?;
+        Ok(id)
+    }
+
+    /// Every snapshot, oldest first.
+    pub fn list(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(&format!("{SELECT_INFO} ORDER BY id"))
+            .map_err(|e| self.error("cannot list snapshots", e))?;
+        let rows = statement
+            .query_map([], info_from_row)
+            .map_err(|e| self.error("cannot list snapshots", e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error("cannot list snapshots", e))
+    }
+
+    /// Turns `latest`, `latest~N` (N snapshots before the latest) or a numeric id into the id
+    /// of a stored snapshot.
+    pub fn resolve(&self, reference: &str) -> Result<i64, StoreError> {
+        let unknown = |reason: String| StoreError::UnknownRef {
+            path: self.path.clone(),
+            reference: reference.to_string(),
+            reason,
+        };
+        let (count, latest): (i64, Option<i64>) = self
+            .conn
+            .query_row("SELECT count(*), max(id) FROM snapshot", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(|e| self.error("cannot read the snapshot list", e))?;
+        let Some(latest) = latest else {
+            return Err(StoreError::NoSnapshot {
+                path: self.path.clone(),
+            });
+        };
+        let text = reference.trim();
+        let back = if text == "latest" {
+            Some(0)
+        } else if let Some(n) = text.strip_prefix("latest~") {
+            Some(n.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                unknown(format!(
+                    "`{n}` after `latest~` is not a number of snapshots; write e.g. `latest~1`"
+                ))
+            })?)
+        } else {
+            None
+        };
+        if let Some(back) = back {
+            if back >= count {
+                return Err(unknown(format!(
+                    "the database holds {count} snapshot{}, so the oldest is `latest~{}`",
+                    if count == 1 { "" } else { "s" },
+                    count - 1
+                )));
+            }
+            return self
+                .conn
+                .query_row(
+                    "SELECT id FROM snapshot ORDER BY id DESC LIMIT 1 OFFSET ?1",
+                    [back],
+                    |row| row.get(0),
+                )
+                .map_err(|e| self.error("cannot read the snapshot list", e));
+        }
+        let Ok(id) = text.parse::<i64>() else {
+            return Err(unknown(
+                "expected `latest`, `latest~N` or a snapshot id (a number)".to_string(),
+            ));
+        };
+        let found = self
+            .conn
+            .query_row("SELECT id FROM snapshot WHERE id = ?1", [id], |row| {
+                row.get::<_, i64>(0)
+            })
+            .optional()
+            .map_err(|e| self.error("cannot read the snapshot list", e))?;
+        found.ok_or_else(|| {
+            let first: i64 = self
+                .conn
+                .query_row("SELECT min(id) FROM snapshot", [], |row| row.get(0))
+                .unwrap_or(latest);
+            unknown(format!(
+                "the database holds {count} snapshot{} with ids from {first} to {latest}",
+                if count == 1 { "" } else { "s" },
+            ))
+        })
+    }
+
+    fn info(&self, id: i64) -> Result<SnapshotInfo, StoreError> {
+        self.conn
+            .query_row(&format!("{SELECT_INFO} WHERE id = ?1"), [id], info_from_row)
+            .optional()
+            .map_err(|e| self.error("cannot read a snapshot", e))?
+            .ok_or_else(|| StoreError::UnknownRef {
+                path: self.path.clone(),
+                reference: id.to_string(),
+                reason: "no snapshot has this id".to_string(),
+            })
+    }
+
+    /// A whole snapshot: nodes sorted by id, edges by (source, target), findings in the
+    /// order every report uses (code, subject, related, path).
+    pub fn load(&self, id: i64) -> Result<Snapshot, StoreError> {
+        let info = self.info(id)?;
+        let inputs = self.query(
+            "SELECT path, size, sha256 FROM input WHERE snapshot_id = ?1 ORDER BY path",
+            id,
+            "cannot read the inputs of a snapshot",
+            |row| {
+                Ok(InputFile {
+                    path: row.get(0)?,
+                    size: unsigned(row, 1)?,
+                    sha256: row.get(2)?,
+                })
+            },
+        )?;
+        let nodes = self.query(
+            "SELECT id, kind, manifest_file, manifest_line FROM node
+             WHERE snapshot_id = ?1 ORDER BY id",
+            id,
+            "cannot read the nodes of a snapshot",
+            |row| {
+                Ok(StoredNode {
+                    id: row.get(0)?,
+                    kind: row.get(1)?,
+                    manifest_file: row.get(2)?,
+                    manifest_line: unsigned_opt(row, 3)?,
+                })
+            },
+        )?;
+        let edges = self.edges(id)?;
+        let raw = self.query(
+            "SELECT fingerprint, code, rule, severity, subject, related, path, loop_kind,
+                    message, evidence
+             FROM finding WHERE snapshot_id = ?1",
+            id,
+            "cannot read the findings of a snapshot",
+            |row| {
+                Ok((
+                    StoredFinding {
+                        fingerprint: row.get(0)?,
+                        code: row.get(1)?,
+                        rule: row.get(2)?,
+                        severity: row.get(3)?,
+                        subject: row.get(4)?,
+                        related: Vec::new(),
+                        path: Vec::new(),
+                        loop_kind: row.get(7)?,
+                        message: row.get(8)?,
+                        evidence: serde_json::Value::Null,
+                    },
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
+                    row.get::<_, String>(9)?,
+                ))
+            },
+        )?;
+        let mut findings = Vec::with_capacity(raw.len());
+        for (mut finding, related, path, evidence) in raw {
+            finding.related = self.parse_json(id, "finding.related", &related)?;
+            finding.path = self.parse_json(id, "finding.path", &path)?;
+            finding.evidence = self.parse_json(id, "finding.evidence", &evidence)?;
+            findings.push(finding);
+        }
+        // Sorted here, not in SQL: `related` and `path` compare as lists, not as JSON text.
+        findings.sort_by(|a, b| {
+            (&a.code, &a.subject, &a.related, &a.path)
+                .cmp(&(&b.code, &b.subject, &b.related, &b.path))
+        });
+        Ok(Snapshot {
+            info,
+            inputs,
+            nodes,
+            edges,
+            findings,
+        })
+    }
+
+    /// The edges of one snapshot, sorted by (source, target): what graph queries need.
+    pub fn load_edges(&self, id: i64) -> Result<Vec<StoredEdge>, StoreError> {
+        self.info(id)?;
+        self.edges(id)
+    }
+
+    fn edges(&self, id: i64) -> Result<Vec<StoredEdge>, StoreError> {
+        let raw = self.query(
+            "SELECT source, target, declared, observed, count, first_seen, last_seen,
+                    evidence_file, evidence_line, declarations
+             FROM edge WHERE snapshot_id = ?1 ORDER BY source, target",
+            id,
+            "cannot read the edges of a snapshot",
+            |row| {
+                Ok((
+                    StoredEdge {
+                        source: row.get(0)?,
+                        target: row.get(1)?,
+                        declared: row.get(2)?,
+                        observed: row.get(3)?,
+                        count: unsigned(row, 4)?,
+                        first_seen: row.get(5)?,
+                        last_seen: row.get(6)?,
+                        evidence_file: row.get(7)?,
+                        evidence_line: unsigned_opt(row, 8)?,
+                        declarations: serde_json::Value::Null,
+                    },
+                    row.get::<_, String>(9)?,
+                ))
+            },
+        )?;
+        let mut edges = Vec::with_capacity(raw.len());
+        for (mut edge, declarations) in raw {
+            // Most edges are only observed; skip the parser for their empty list.
+            edge.declarations = if declarations == "[]" {
+                serde_json::Value::Array(Vec::new())
+            } else {
+                self.parse_json(id, "edge.declarations", &declarations)?
+            };
+            edges.push(edge);
+        }
+        Ok(edges)
+    }
+
+    fn query<T>(
+        &self,
+        sql: &str,
+        id: i64,
+        action: &'static str,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = self.conn.prepare(sql).map_err(|e| self.error(action, e))?;
+        let rows = statement
+            .query_map([id], map)
+            .map_err(|e| self.error(action, e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(action, e))
+    }
+
+    fn parse_json<T: serde::de::DeserializeOwned>(
+        &self,
+        snapshot: i64,
+        what: &'static str,
+        text: &str,
+    ) -> Result<T, StoreError> {
+        serde_json::from_str(text).map_err(|source| StoreError::BadJson {
+            path: self.path.clone(),
+            snapshot,
+            what,
+            source,
+        })
+    }
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// An error mapper for `map_err` that names the database and what was being done.
+fn on_error<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> StoreError + 'a {
+    move |e| StoreError::sqlite(path, action, e)
+}
+
+fn too_new(path: &Path, found: i64) -> StoreError {
+    StoreError::TooNew {
+        path: path.to_path_buf(),
+        found,
+        known: SCHEMA_VERSION,
+    }
+}
+
+const SELECT_INFO: &str = "SELECT id, created_at, root, tool_version, node_count, edge_count,
+     finding_count, log_records, malformed_records FROM snapshot";
+
+fn info_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotInfo> {
+    Ok(SnapshotInfo {
+        id: row.get(0)?,
+        created_at: row.get(1)?,
+        root: row.get(2)?,
+        tool_version: row.get(3)?,
+        node_count: unsigned(row, 4)?,
+        edge_count: unsigned(row, 5)?,
+        finding_count: unsigned(row, 6)?,
+        log_records: unsigned(row, 7)?,
+        malformed_records: unsigned(row, 8)?,
+    })
+}
+
+fn unsigned(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<u64> {
+    let value: i64 = row.get(index)?;
+    u64::try_from(value).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(index, value))
+}
+
+fn unsigned_opt(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<u64>> {
+    let value: Option<i64> = row.get(index)?;
+    value
+        .map(|v| u64::try_from(v).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(index, v)))
+        .transpose()
+}
+
+/// SQLite integers are signed; counts beyond i64 (never in practice) are clamped.
+fn int<T: TryInto<i64>>(value: T) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    // Vectors of strings and derived-Serialize enums cannot fail to serialize.
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+}
+
+fn loop_kind_str(kind: LoopKind) -> &'static str {
+    match kind {
+        LoopKind::Direct => "direct",
+        LoopKind::Hidden => "hidden",
+    }
+}
+
+#[derive(Serialize)]
+struct DeclarationRow<'a> {
+    key: &'static str,
+    file: &'a str,
+    line: usize,
+    via: Option<&'a str>,
+}
+
+fn declarations_json(declarations: &[crate::graph::Declaration], out: &mut String) {
+    if declarations.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    let rows: Vec<DeclarationRow<'_>> = declarations
+        .iter()
+        .map(|d| DeclarationRow {
+            key: d.key.key(),
+            file: &d.file,
+            line: d.line,
+            via: d.via.as_ref().map(|v| v.as_str()),
+        })
+        .collect();
+    out.push_str(&json(&rows));
+}
+
+/// Now, as RFC 3339 UTC to the second (`2026-11-01T12:00:00Z`), so that all `created_at`
+/// values have one length and sort as text.
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    crate::time::Timestamp(secs.saturating_mul(1_000_000_000)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::graph::{Declaration, DeclaredAs, EdgeData, NodeData, Seen};
+    use crate::node::{NodeId, NodeKind};
+    use crate::pipeline::{Analysis, ScanOptions, analyze};
+    use crate::time::Timestamp;
+
+    const FILES: &[(&str, &str)] = &[
+        (
+            "models/m.yaml",
+            "kind: model\nname: m\nidentities: [svc:m]\ninputs: [features]\noutputs: [scores]\nconsumers: [service:app]\n",
+        ),
+        (
+            "models/n.yaml",
+            "kind: model\nname: n\nidentities: [svc:n]\ninputs: [model:m]\noutputs: [ranks]\ninfluences: [features]\n",
+        ),
+        (
+            "services/web.yaml",
+            "kind: service\nname: web\nidentities: [svc:web]\ninputs: [pages]\n",
+        ),
+        (
+            "logs/access.jsonl",
+            concat!(
+                r#"{"ts":"2026-11-01T00:00:00Z","principal":"svc:web","action":"read","resource":"scores"}"#,
+                "\n",
+                r#"{"ts":"2026-11-02T00:00:00Z","principal":"svc:web","action":"read","resource":"scores","count":4}"#,
+                "\n",
+                r#"{"ts":"2026-11-01T00:00:00Z","principal":"svc:m","action":"read","resource":"features"}"#,
+                "\n",
+                r#"{"ts":"2026-11-01T00:00:00Z","principal":"svc:m","action":"write","resource":"scores"}"#,
+                "\n",
+                r#"{"ts":"2026-11-01T00:00:00Z","principal":"svc:n","action":"read","resource":"scores"}"#,
+                "\n",
+                r#"{"ts":"2026-11-01T00:00:00Z","principal":"svc:ghost","action":"read","resource":"ranks"}"#,
+                "\n",
+                "not json\n",
+            ),
+        ),
+    ];
+
+    struct Fixture {
+        dir: tempfile::TempDir,
+        analysis: Analysis,
+        inputs: Vec<InputFile>,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inputs = Vec::new();
+        for (name, text) in FILES {
+            let path = dir.path().join("deployment").join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            let digest = hash_file(&path).unwrap();
+            inputs.push(InputFile {
+                path: name.to_string(),
+                size: digest.size,
+                sha256: digest.sha256,
+            });
+        }
+        let analysis = analyze(&dir.path().join("deployment"), &ScanOptions::default()).unwrap();
+        Fixture {
+            dir,
+            analysis,
+            inputs,
+        }
+    }
+
+    impl Fixture {
+        fn db(&self) -> PathBuf {
+            self.dir.path().join("state/.lintage/lintage.db")
+        }
+
+        fn input(&self) -> SnapshotInput<'_> {
+            SnapshotInput {
+                root: "deployment",
+                inputs: &self.inputs,
+                graph: &self.analysis.graph,
+                findings: &self.analysis.outcome.findings,
+                log_records: self.analysis.stats.records,
+                malformed_records: self.analysis.stats.malformed,
+            }
+        }
+    }
+
+    fn user_version(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn hash_file_streams_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        std::fs::write(&path, "abc").unwrap();
+        let digest = hash_file(&path).unwrap();
+        assert_eq!(digest.size, 3);
+        assert_eq!(
+            digest.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let big = vec![7u8; (1 << 16) * 3 + 5];
+        std::fs::write(&path, &big).unwrap();
+        assert_eq!(hash_file(&path).unwrap(), FileDigest::of_bytes(&big));
+        assert!(hash_file(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn round_trip_keeps_graph_provenance_and_findings() {
+        let fx = fixture();
+        let graph = &fx.analysis.graph;
+        let findings = &fx.analysis.outcome.findings;
+        assert!(findings.iter().any(|f| f.code == "LT001"), "{findings:#?}");
+
+        let mut store = Store::open(&fx.db()).unwrap();
+        let id = store.record(&fx.input()).unwrap();
+        let snapshot = store.load(id).unwrap();
+
+        let info = &snapshot.info;
+        assert_eq!(info.id, id);
+        assert_eq!(info.root, "deployment");
+        assert_eq!(info.tool_version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(info.node_count, graph.node_count() as u64);
+        assert_eq!(info.edge_count, graph.edge_count() as u64);
+        assert_eq!(info.finding_count, findings.len() as u64);
+        assert_eq!(info.log_records, 6);
+        assert_eq!(info.malformed_records, 1);
+        let created = Timestamp::parse_rfc3339(&info.created_at).unwrap();
+        assert!(info.created_at.ends_with('Z'));
+        assert!(created > Timestamp::parse_rfc3339("2024-01-01T00:00:00Z").unwrap());
+
+        let mut inputs = fx.inputs.clone();
+        inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(snapshot.inputs, inputs);
+
+        // Nodes: every graph node, sorted, with its manifest location.
+        let mut expected_nodes: Vec<StoredNode> = graph
+            .nodes()
+            .map(|n| StoredNode {
+                id: graph.id(n).to_string(),
+                kind: graph.kind(n).as_str().to_string(),
+                manifest_file: graph.manifest(n).map(|m| m.file.clone()),
+                manifest_line: graph.manifest(n).map(|m| m.line as u64),
+            })
+            .collect();
+        expected_nodes.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(snapshot.nodes, expected_nodes);
+        let model_m = snapshot.nodes.iter().find(|n| n.id == "model:m").unwrap();
+        assert_eq!(model_m.manifest_file.as_deref(), Some("models/m.yaml"));
+        assert_eq!(model_m.manifest_line, Some(1));
+
+        // Edges: every graph edge, sorted by (source, target), with declarations and sightings.
+        assert_eq!(snapshot.edges.len(), graph.edge_count());
+        let keys: Vec<_> = snapshot
+            .edges
+            .iter()
+            .map(|e| (e.source.clone(), e.target.clone()))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        for edge in &snapshot.edges {
+            let from = graph.node_by_str(&edge.source).unwrap();
+            let to = graph.node_by_str(&edge.target).unwrap();
+            let data = graph.edge(from, to).unwrap();
+            assert_eq!(edge.declared, data.is_declared());
+            assert_eq!(edge.observed, data.is_observed());
+            let declarations: Vec<serde_json::Value> = data
+                .declared
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "key": d.key.key(), "file": d.file, "line": d.line,
+                        "via": d.via.as_ref().map(|v| v.to_string()),
+                    })
+                })
+                .collect();
+            assert_eq!(edge.declarations, serde_json::Value::Array(declarations));
+            match &data.observed {
+                Some(seen) => {
+                    assert_eq!(edge.count, seen.count);
+                    assert_eq!(edge.first_seen, Some(seen.first_seen.to_string()));
+                    assert_eq!(edge.last_seen, Some(seen.last_seen.to_string()));
+                    assert_eq!(edge.evidence_file.as_deref(), Some(seen.file.as_str()));
+                    assert_eq!(edge.evidence_line, Some(seen.line));
+                }
+                None => {
+                    assert_eq!(edge.count, 0);
+                    assert_eq!(edge.first_seen, None);
+                    assert_eq!(edge.evidence_file, None);
+                    assert_eq!(edge.evidence_line, None);
+                }
+            }
+        }
+        let read = snapshot
+            .edges
+            .iter()
+            .find(|e| e.source == "dataset:scores" && e.target == "service:web")
+            .unwrap();
+        assert_eq!(
+            (
+                read.count,
+                read.first_seen.as_deref(),
+                read.last_seen.as_deref()
+            ),
+            (
+                5,
+                Some("2026-11-01T00:00:00Z"),
+                Some("2026-11-02T00:00:00Z")
+            )
+        );
+        assert_eq!(read.evidence_file.as_deref(), Some("logs/access.jsonl"));
+        assert_eq!(read.evidence_line, Some(1));
+        // `inputs: [model:m]` expands to m's outputs and remembers the entry.
+        let via = snapshot
+            .edges
+            .iter()
+            .find(|e| e.source == "dataset:scores" && e.target == "model:n")
+            .unwrap();
+        assert_eq!(via.declarations[0]["key"], "inputs");
+        assert_eq!(via.declarations[0]["via"], "model:m");
+        assert_eq!(via.declarations[0]["file"], "models/n.yaml");
+        assert_eq!(snapshot.edges, store.load_edges(id).unwrap());
+
+        // Findings: same order, fingerprints and content.
+        assert_eq!(snapshot.findings.len(), findings.len());
+        for (stored, finding) in snapshot.findings.iter().zip(findings) {
+            assert_eq!(stored.fingerprint, finding.fingerprint);
+            assert_eq!(stored.code, finding.code);
+            assert_eq!(stored.rule, finding.rule);
+            assert_eq!(stored.severity, finding.severity.as_str());
+            assert_eq!(stored.subject, finding.subject);
+            assert_eq!(stored.related, finding.related);
+            assert_eq!(stored.path, finding.path);
+            assert_eq!(
+                stored.loop_kind,
+                finding.loop_kind.map(|k| loop_kind_str(k).to_string())
+            );
+            assert_eq!(stored.message, finding.message);
+            assert_eq!(
+                stored.evidence,
+                serde_json::to_value(&finding.evidence).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn loads_findings_in_report_order_whatever_the_json_text_order() {
+        let fx = fixture();
+        let mut store = Store::open(&fx.db()).unwrap();
+        let mut findings = fx.analysis.outcome.findings.clone();
+        let mut short = findings[0].clone();
+        short.related = vec!["a".into()];
+        let mut long = short.clone();
+        long.related = vec!["a".into(), "b".into()];
+        // `["a","b"]` sorts before `["a"]` as text, after it as a list.
+        findings.push(long);
+        findings.push(short);
+        let input = SnapshotInput {
+            findings: &findings,
+            ..fx.input()
+        };
+        let id = store.record(&input).unwrap();
+        let loaded = store.load(id).unwrap().findings;
+        let mut expected = findings.clone();
+        crate::finding::sort(&mut expected);
+        let keys = |f: &[(String, String, Vec<String>)]| f.to_vec();
+        assert_eq!(
+            keys(
+                &loaded
+                    .iter()
+                    .map(|f| (f.code.clone(), f.subject.clone(), f.related.clone()))
+                    .collect::<Vec<_>>()
+            ),
+            expected
+                .iter()
+                .map(|f| (f.code.to_string(), f.subject.clone(), f.related.clone()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn resolves_latest_offsets_and_ids() {
+        let fx = fixture();
+        let mut store = Store::open(&fx.db()).unwrap();
+        let empty = store.resolve("latest").unwrap_err();
+        assert!(matches!(empty, StoreError::NoSnapshot { .. }), "{empty:?}");
+        assert!(
+            empty.to_string().contains("run `lintage scan` first"),
+            "{empty}"
+        );
+        assert!(store.list().unwrap().is_empty());
+
+        let ids: Vec<i64> = (0..3).map(|_| store.record(&fx.input()).unwrap()).collect();
+        assert_eq!(store.resolve("latest").unwrap(), ids[2]);
+        assert_eq!(store.resolve("latest~0").unwrap(), ids[2]);
+        assert_eq!(store.resolve("latest~1").unwrap(), ids[1]);
+        assert_eq!(store.resolve("latest~2").unwrap(), ids[0]);
+        assert_eq!(store.resolve(&ids[1].to_string()).unwrap(), ids[1]);
+        let listed: Vec<i64> = store.list().unwrap().iter().map(|s| s.id).collect();
+        assert_eq!(listed, ids);
+
+        for (bad, says) in [
+            ("latest~3", "holds 3 snapshots"),
+            ("latest~x", "not a number"),
+            ("latest~-1", "not a number"),
+            ("99", "ids from 1 to 3"),
+            (
+                "yesterday",
+                "expected `latest`, `latest~N` or a snapshot id",
+            ),
+            ("", "expected `latest`"),
+        ] {
+            let error = store.resolve(bad).unwrap_err();
+            let text = error.to_string();
+            assert!(
+                matches!(error, StoreError::UnknownRef { .. }),
+                "{bad}: {error:?}"
+            );
+            assert!(text.contains(says), "{bad}: {text}");
+            assert!(text.contains("lintage.db"), "{bad}: {text}");
+        }
+        assert!(matches!(store.load(99), Err(StoreError::UnknownRef { .. })));
+        assert!(matches!(
+            store.load_edges(99),
+            Err(StoreError::UnknownRef { .. })
+        ));
+
+        // Ids are not offsets: after a deletion, latest~1 still means the one before.
+        store
+            .conn
+            .execute("DELETE FROM snapshot WHERE id = ?1", [ids[1]])
+            .unwrap();
+        assert_eq!(store.resolve("latest~1").unwrap(), ids[0]);
+        assert!(store.resolve(&ids[1].to_string()).is_err());
+    }
+
+    #[test]
+    fn deleting_a_snapshot_deletes_its_rows() {
+        let fx = fixture();
+        let mut store = Store::open(&fx.db()).unwrap();
+        let first = store.record(&fx.input()).unwrap();
+        let second = store.record(&fx.input()).unwrap();
+        store
+            .conn
+            .execute("DELETE FROM snapshot WHERE id = ?1", [first])
+            .unwrap();
+        for table in ["input", "node", "edge", "finding"] {
+            let left: i64 = store
+                .conn
+                .query_row(
+                    &format!("SELECT count(*) FROM {table} WHERE snapshot_id = ?1"),
+                    [first],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            assert_eq!(left, 0, "{table}");
+        }
+        assert_eq!(
+            store.load(second).unwrap().nodes.len(),
+            fx.analysis.graph.node_count()
+        );
+    }
+
+    #[test]
+    fn migrates_an_empty_file_and_an_empty_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty_file = dir.path().join("empty.db");
+        std::fs::write(&empty_file, "").unwrap();
+        let store = Store::open(&empty_file).unwrap();
+        assert!(store.list().unwrap().is_empty());
+        drop(store);
+        assert_eq!(user_version(&empty_file), SCHEMA_VERSION);
+
+        // A real SQLite file at user_version 0 with no tables.
+        let bare = dir.path().join("bare.db");
+        {
+            let conn = Connection::open(&bare).unwrap();
+            conn.execute_batch("CREATE TABLE t (x); DROP TABLE t;")
+                .unwrap();
+        }
+        assert!(std::fs::metadata(&bare).unwrap().len() > 0);
+        assert_eq!(user_version(&bare), 0);
+        Store::open(&bare).unwrap();
+        assert_eq!(user_version(&bare), SCHEMA_VERSION);
+        let mode: String = Connection::open(&bare)
+            .unwrap()
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+
+        // Opening again changes nothing.
+        let mut store = Store::open(&bare).unwrap();
+        let fx = fixture();
+        store.record(&fx.input()).unwrap();
+        drop(store);
+        assert_eq!(Store::open(&bare).unwrap().list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_lintage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lintage.db");
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 7)
+            .unwrap();
+        for result in [Store::open(&path), Store::open_read_only(&path)] {
+            let error = result.unwrap_err();
+            let text = error.to_string();
+            assert!(
+                matches!(error, StoreError::TooNew { found: 7, .. }),
+                "{error:?}"
+            );
+            assert!(
+                text.contains("created by a newer lintage (schema 7, this one knows 1); upgrade lintage or use another --db"),
+                "{text}"
+            );
+            assert!(text.contains(&path.display().to_string()), "{text}");
+        }
+        assert_eq!(user_version(&path), 7);
+    }
+
+    #[test]
+    fn refuses_a_database_lintage_did_not_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY);")
+            .unwrap();
+        for result in [Store::open(&path), Store::open_read_only(&path)] {
+            let error = result.unwrap_err();
+            assert!(matches!(error, StoreError::Foreign { .. }), "{error:?}");
+            assert!(error.to_string().contains("pass another --db"));
+        }
+        let tables: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(tables, 1);
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_gives_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lintage.db");
+        std::fs::write(&path, "kind: model\nname: not-a-database\n".repeat(40)).unwrap();
+        for result in [Store::open(&path), Store::open_read_only(&path)] {
+            let error = result.unwrap_err();
+            let text = error.to_string();
+            assert!(matches!(error, StoreError::NotSqlite { .. }), "{error:?}");
+            assert!(text.contains("is not an SQLite database"), "{text}");
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains("--db"), "{text}");
+        }
+    }
+
+    #[test]
+    fn read_only_needs_a_recorded_database() {
+        let fx = fixture();
+        let path = fx.db();
+        let error = Store::open_read_only(&path).unwrap_err();
+        assert!(matches!(error, StoreError::NoSnapshot { .. }), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .contains("no snapshot yet: run `lintage scan` first, or pass --db"),
+            "{error}"
+        );
+        assert!(!path.exists(), "a reader must not create the database");
+
+        // Created but empty: readable, and `latest` says what to do.
+        drop(Store::open(&path).unwrap());
+        let reader = Store::open_read_only(&path).unwrap();
+        assert!(matches!(
+            reader.resolve("latest"),
+            Err(StoreError::NoSnapshot { .. })
+        ));
+        drop(reader);
+
+        let id = Store::open(&path).unwrap().record(&fx.input()).unwrap();
+        // The writer is closed, so WAL files are gone; a reader still opens it.
+        let reader = Store::open_read_only(&path).unwrap();
+        assert_eq!(reader.resolve("latest").unwrap(), id);
+        let edges = reader.load_edges(id).unwrap();
+        assert_eq!(edges.len(), fx.analysis.graph.edge_count());
+        assert!(reader.conn.is_readonly(rusqlite::MAIN_DB).unwrap());
+    }
+
+    #[test]
+    fn writers_record_at_the_same_time() {
+        let fx = fixture();
+        let path = fx.db();
+        let per_thread = 5;
+        const WRITERS: usize = 4;
+        let ids: Vec<Vec<i64>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..WRITERS)
+                .map(|_| {
+                    let fx = &fx;
+                    let path = &path;
+                    scope.spawn(move || {
+                        // Each thread opens its own connection, as two processes would,
+                        // racing on creation and migration too.
+                        let mut store = Store::open(path).unwrap();
+                        (0..per_thread)
+                            .map(|_| store.record(&fx.input()).unwrap())
+                            .collect::<Vec<i64>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut all: Vec<i64> = ids.into_iter().flatten().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), WRITERS * per_thread);
+        let store = Store::open(&path).unwrap();
+        let listed = store.list().unwrap();
+        assert_eq!(listed.len(), WRITERS * per_thread);
+        for info in &listed {
+            let snapshot = store.load(info.id).unwrap();
+            assert_eq!(snapshot.edges.len(), fx.analysis.graph.edge_count());
+        }
+        let check: String = store
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let mut statement = store.conn.prepare("PRAGMA foreign_key_check").unwrap();
+        assert!(statement.query([]).unwrap().next().unwrap().is_none());
+    }
+
+    /// A synthetic graph: `models` models, each reading `reads` datasets and writing one, with
+    /// every edge observed and every tenth declared.
+    fn synthetic(models: usize, reads: usize) -> crate::graph::LineageGraph {
+        let mut lg = crate::graph::LineageGraph::default();
+        let seen = Seen {
+            count: 3,
+            first_seen: Timestamp(1_700_000_000_000_000_000),
+            last_seen: Timestamp(1_800_000_000_000_000_000),
+            file: "logs/access.jsonl".to_string(),
+            line: 17,
+        };
+        let datasets: Vec<_> = (0..models)
+            .map(|i| {
+                lg.graph.add_node(NodeData {
+                    id: NodeId::new(NodeKind::Dataset, &format!("warehouse.table_{i:07}")),
+                    manifest: None,
+                })
+            })
+            .collect();
+        let mut edges = BTreeMap::new();
+        for i in 0..models {
+            let model = lg.graph.add_node(NodeData {
+                id: NodeId::new(NodeKind::Model, &format!("model-{i:07}")),
+                manifest: None,
+            });
+            edges.insert((model, datasets[i]), i);
+            for k in 1..=reads {
+                edges.insert((datasets[(i * 7919 + k * 104_729) % models], model), i + k);
+            }
+        }
+        for ((from, to), n) in edges {
+            let declared = if n % 10 == 0 {
+                vec![Declaration {
+                    key: DeclaredAs::Inputs,
+                    file: "manifests/models.yaml".to_string(),
+                    line: n,
+                    via: None,
+                }]
+            } else {
+                Vec::new()
+            };
+            lg.graph.add_edge(
+                from,
+                to,
+                EdgeData {
+                    declared,
+                    observed: Some(seen.clone()),
+                },
+            );
+        }
+        lg
+    }
+
+    #[test]
+    fn records_a_synthetic_graph() {
+        let lg = synthetic(200, 4);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("lintage.db")).unwrap();
+        let input = SnapshotInput {
+            root: ".",
+            inputs: &[],
+            graph: &lg,
+            findings: &[],
+            log_records: 0,
+            malformed_records: 0,
+        };
+        let id = store.record(&input).unwrap();
+        let edges = store.load_edges(id).unwrap();
+        assert_eq!(edges.len(), lg.edge_count());
+        assert!(edges.iter().all(|e| e.observed && e.count == 3));
+        assert_eq!(
+            edges.iter().filter(|e| e.declared).count(),
+            lg.graph.edge_weights().filter(|e| e.is_declared()).count()
+        );
+    }
+
+    /// `cargo test --release --lib store::tests::timing -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    #[allow(clippy::print_stderr)]
+    fn timing_of_a_million_edges() {
+        let lg = synthetic(200_000, 4);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lintage.db");
+        let mut store = Store::open(&path).unwrap();
+        let input = SnapshotInput {
+            root: ".",
+            inputs: &[],
+            graph: &lg,
+            findings: &[],
+            log_records: 0,
+            malformed_records: 0,
+        };
+        for round in 0..2 {
+            let start = Instant::now();
+            let id = store.record(&input).unwrap();
+            let recorded = start.elapsed();
+            let start = Instant::now();
+            let edges = store.load_edges(id).unwrap();
+            let loaded = start.elapsed();
+            eprintln!(
+                "round {round}: {} nodes, {} edges: record {recorded:.2?}, load_edges {loaded:.2?}, db {} MB",
+                lg.node_count(),
+                edges.len(),
+                std::fs::metadata(&path).unwrap().len() / 1_000_000
+            );
+        }
+    }
+
+    /// `cargo test --release --lib store::tests::timing_planted -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    #[allow(clippy::print_stderr)]
+    fn timing_planted() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/planted/deployment");
+        let analysis = analyze(&root, &ScanOptions::default()).unwrap();
+        // Set LINTAGE_STORE_DB to keep the database for a look with the sqlite3 CLI.
+        let dir = tempfile::tempdir().unwrap();
+        let path = std::env::var_os("LINTAGE_STORE_DB")
+            .map_or_else(|| dir.path().join("lintage.db"), PathBuf::from);
+        let mut store = Store::open(&path).unwrap();
+        let input = SnapshotInput {
+            root: "tests/planted/deployment",
+            inputs: &[],
+            graph: &analysis.graph,
+            findings: &analysis.outcome.findings,
+            log_records: analysis.stats.records,
+            malformed_records: analysis.stats.malformed,
+        };
+        let start = Instant::now();
+        let id = store.record(&input).unwrap();
+        let recorded = start.elapsed();
+        let start = Instant::now();
+        let snapshot = store.load(id).unwrap();
+        eprintln!(
+            "planted: {} nodes, {} edges, {} findings: record {recorded:.2?}, load {:.2?}",
+            snapshot.nodes.len(),
+            snapshot.edges.len(),
+            snapshot.findings.len(),
+            start.elapsed()
+        );
+    }
+}
