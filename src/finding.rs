@@ -39,6 +39,15 @@ pub enum LoopKind {
     Hidden,
 }
 
+impl LoopKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopKind::Direct => "direct",
+            LoopKind::Hidden => "hidden",
+        }
+    }
+}
+
 /// One piece of proof: a log record range or a manifest line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(untagged)]
@@ -139,7 +148,10 @@ impl Finding {
     /// Attaches evidence in the order given (a loop's edges follow the loop), without repeats.
     pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
         let mut seen = std::collections::HashSet::with_capacity(evidence.len());
-        self.evidence = evidence.into_iter().filter(|e| seen.insert(e.clone())).collect();
+        self.evidence = evidence
+            .into_iter()
+            .filter(|e| seen.insert(e.clone()))
+            .collect();
         self
     }
 

@@ -10,7 +10,26 @@ struct Document<'a> {
     tool: &'static str,
     version: &'static str,
     summary: SummaryJson,
-    findings: &'a [Finding],
+    findings: Vec<FindingJson<'a>>,
+    /// Only from `check`: how the findings compare with the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    /// `new` or `known`, only from `check`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct BaselineJson<'a> {
+    new: usize,
+    known: usize,
+    resolved: &'a [crate::baseline::BaselineEntry],
 }
 
 #[derive(Serialize)]
@@ -46,7 +65,23 @@ pub fn render(report: &ScanReport<'_>) -> String {
                 info,
             },
         },
-        findings,
+        findings: findings
+            .iter()
+            .map(|finding| FindingJson {
+                finding,
+                baseline: report
+                    .baseline
+                    .map(|b| if b.is_new(finding) { "new" } else { "known" }),
+            })
+            .collect(),
+        baseline: report.baseline.map(|b| {
+            let new = findings.iter().filter(|f| b.is_new(f)).count();
+            BaselineJson {
+                new,
+                known: findings.len() - new,
+                resolved: &b.resolved,
+            }
+        }),
     };
     // Serializing plain structs of strings and numbers cannot fail.
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();

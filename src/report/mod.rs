@@ -1,6 +1,10 @@
 //! Report renderers: each output format is its own renderer of the same scan result.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -29,6 +33,11 @@ pub struct ScanReport<'a> {
 }
 
 impl ScanReport<'_> {
+    /// Whether a finding is new: not accepted by the baseline (every finding, without one).
+    pub fn is_new(&self, finding: &Finding) -> bool {
+        self.baseline.is_none_or(|b| b.is_new(finding))
+    }
+
     /// A file path as code hosts need it: relative to where lintage was run.
     pub fn repo_path(&self, file: &str) -> String {
         if self.root.is_empty() || self.root == "." {

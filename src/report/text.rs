@@ -45,9 +45,72 @@ impl Style {
 pub fn render(report: &ScanReport<'_>, style: Style) -> String {
     let mut out = String::new();
     let findings = &report.outcome.findings;
+    let is_new = |f: &Finding| report.is_new(f);
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-        for finding in findings.iter().filter(|f| f.severity == severity) {
+        for finding in findings
+            .iter()
+            .filter(|f| f.severity == severity && is_new(f))
+        {
             render_finding(&mut out, finding, style);
+        }
+    }
+    if let Some(baseline) = report.baseline {
+        let known: Vec<&Finding> = findings.iter().filter(|f| !is_new(f)).collect();
+        if !known.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} known finding{} accepted by the baseline:",
+                known.len(),
+                plural(known.len())
+            );
+            for f in known {
+                let related = if f.related.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", clean(&f.related.join(", ")))
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}[{}] {}: {}{related}",
+                    f.severity,
+                    f.code,
+                    f.rule,
+                    clean(&f.subject)
+                );
+            }
+            out.push('\n');
+        }
+        if !baseline.resolved.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} baseline entr{} no longer found (fixed; remove {} from the baseline):",
+                baseline.resolved.len(),
+                if baseline.resolved.len() == 1 {
+                    "y is"
+                } else {
+                    "ies are"
+                },
+                if baseline.resolved.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            );
+            for e in &baseline.resolved {
+                let related = if e.related.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", clean(&e.related.join(", ")))
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {}{related}  fingerprint {}",
+                    e.code,
+                    clean(&e.subject),
+                    e.fingerprint
+                );
+            }
+            out.push('\n');
         }
     }
 
@@ -114,6 +177,17 @@ pub fn render(report: &ScanReport<'_>, style: Style) -> String {
             plural(warnings)
         )
     };
+    let found = match report.baseline {
+        Some(b) => {
+            let new = findings.iter().filter(|f| b.is_new(f)).count();
+            format!(
+                "{found} ({new} new, {} known, {} resolved)",
+                findings.len() - new,
+                b.resolved.len()
+            )
+        }
+        None => found,
+    };
     let _ = writeln!(
         out,
         "{} {} manifest{} in {} file{} and {} log file{} ({} records, {} malformed): {} nodes, {} edges; {}",
@@ -144,11 +218,7 @@ fn render_finding(out: &mut String, finding: &Finding, style: Style) {
     );
     let _ = writeln!(out, "  {}", clean(&finding.message));
     if let Some(kind) = finding.loop_kind {
-        let kind = match kind {
-            crate::finding::LoopKind::Direct => "direct",
-            crate::finding::LoopKind::Hidden => "hidden",
-        };
-        let _ = writeln!(out, "  {} {kind} loop", style.dim("="));
+        let _ = writeln!(out, "  {} {} loop", style.dim("="), kind.as_str());
     }
     for evidence in finding.evidence.iter().take(EVIDENCE_SHOWN) {
         let line = match evidence {
