@@ -51,22 +51,33 @@ pub enum BaselineError {
         source: std::io::Error,
     },
     #[error("{path}:{line}: not a lintage baseline: {message}")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 impl BaselineFile {
     /// A baseline of these findings, sorted by (code, subject, related); reasons already
     /// written in `previous` are kept, so updating a baseline does not lose them.
     pub fn new(findings: &[Finding], previous: Option<&BaselineFile>) -> BaselineFile {
-        let mut entries: Vec<BaselineEntry> = findings.iter().map(BaselineEntry::from_finding).collect();
+        let mut entries: Vec<BaselineEntry> =
+            findings.iter().map(BaselineEntry::from_finding).collect();
         if let Some(previous) = previous {
             for entry in &mut entries {
-                if let Some(old) = previous.findings.iter().find(|o| o.fingerprint == entry.fingerprint) {
+                if let Some(old) = previous
+                    .findings
+                    .iter()
+                    .find(|o| o.fingerprint == entry.fingerprint)
+                {
                     entry.reason = old.reason.clone();
                 }
             }
         }
-        entries.sort_by(|a, b| (&a.code, &a.subject, &a.related).cmp(&(&b.code, &b.subject, &b.related)));
+        entries.sort_by(|a, b| {
+            (&a.code, &a.subject, &a.related).cmp(&(&b.code, &b.subject, &b.related))
+        });
         entries.dedup_by(|a, b| a.fingerprint == b.fingerprint);
         BaselineFile {
             tool: "lintage".into(),
@@ -95,7 +106,10 @@ impl BaselineFile {
     }
 
     pub fn fingerprints(&self) -> BTreeSet<&str> {
-        self.findings.iter().map(|e| e.fingerprint.as_str()).collect()
+        self.findings
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect()
     }
 }
 

@@ -8,7 +8,7 @@ use petgraph::Direction;
 
 use crate::config::{ConfigError, Settings};
 use crate::graph::{BuildError, LineageGraph};
-use crate::ingest::{self, IngestError, LogStats};
+use crate::ingest::{self, IngestError, InputFile, LogStats};
 use crate::policy::{self, Outcome};
 use crate::report::Summary;
 use crate::rules;
@@ -39,6 +39,8 @@ pub struct Analysis {
     pub stats: LogStats,
     pub skipped: Vec<(String, String)>,
     pub settings: Settings,
+    /// Every file read, relative to the root, with its size and SHA-256.
+    pub inputs: Vec<InputFile>,
     /// node id -> (manifest file, line) where the node is declared.
     pub subject_locations: BTreeMap<String, (String, usize)>,
 }
@@ -62,6 +64,7 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
     };
     let stats = facts.stats.clone();
     let skipped = facts.skipped.clone();
+    let inputs = facts.inputs.clone();
     let graph = crate::graph::build(facts, &settings)?;
     summary.nodes = graph.node_count();
     summary.edges = graph.edge_count();
@@ -69,6 +72,7 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
     let outcome = policy::apply(findings, &settings);
     let subject_locations = declared_locations(&graph);
     Ok(Analysis {
+        inputs,
         subject_locations,
         graph,
         outcome,
@@ -89,11 +93,12 @@ fn declared_locations(graph: &LineageGraph) -> BTreeMap<String, (String, usize)>
             locations.insert(id, (manifest.file.clone(), manifest.line));
             continue;
         }
+        // A dataset is best shown where it is declared as an output, else where it is read.
         let first = [Direction::Incoming, Direction::Outgoing]
             .into_iter()
             .flat_map(|d| graph.neighbours(node, d))
             .flat_map(|(edge, _)| graph.graph[edge].declared.iter())
-            .min();
+            .min_by_key(|d| (d.key != crate::graph::DeclaredAs::Outputs, &d.file, d.line));
         if let Some(declaration) = first {
             locations.insert(id, (declaration.file.clone(), declaration.line));
         }

@@ -1,6 +1,10 @@
 //! The command line: clap definitions, validated into settings, dispatched to one file per
 //! subcommand. Exit codes: 0 fine, 1 findings at or above `--fail-on`, 2 usage or input error.
 
+mod baseline;
+mod check;
+mod common;
+mod diff;
 mod rules;
 mod scan;
 
@@ -24,8 +28,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Ingest manifests and logs under DIR, analyse the lineage, print findings.
+    /// Ingest manifests and logs under DIR, analyse the lineage, print findings, store a snapshot.
     Scan(scan::ScanArgs),
+    /// Write the current findings to FILE as an accepted baseline.
+    Baseline(baseline::BaselineArgs),
+    /// Like scan, but only findings not in the baseline (or snapshot) count.
+    Check(check::CheckArgs),
+    /// How lineage and findings changed between two stored snapshots.
+    Diff(diff::DiffArgs),
     /// List the rule catalogue.
     Rules(rules::RulesArgs),
     /// Print the documentation of one rule.
@@ -74,6 +84,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Baseline(args) => baseline::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
     };

@@ -1,0 +1,83 @@
+//! `lintage check [DIR] --baseline FILE | --against REF`: like scan, but only findings the
+//! baseline does not know count toward the exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::common::{self, InputArgs, OutputArgs, StoreArgs};
+use super::{CliError, Outcome, emit};
+use lintage::baseline::{BaselineEntry, BaselineFile, BaselineStatus};
+use lintage::store::Store;
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("accepted").required(true).args(["baseline", "against"])))]
+pub struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// A baseline file written by `lintage baseline`.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Compare with a stored snapshot instead: `latest`, `latest~N` or a snapshot id.
+    #[arg(long, value_name = "SNAPSHOT")]
+    against: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+pub fn run(args: CheckArgs) -> Outcome {
+    // Resolve a stored snapshot before this run records its own.
+    let accepted = match (&args.baseline, &args.against) {
+        (Some(path), _) => BaselineFile::load(path)?,
+        (None, Some(reference)) => from_snapshot(&args.store.db, reference)?,
+        (None, None) => {
+            return Err(CliError(
+                "give --baseline FILE or --against SNAPSHOT".into(),
+            ));
+        }
+    };
+    let analysis = common::analyze(&args.input)?;
+    common::record(&analysis, &args.input, &args.store)?;
+    let status = BaselineStatus::compare(&analysis.outcome.findings, &accepted);
+    let root = common::root_label(&args.input.dir);
+    let mut report = common::scan_report(&analysis, &root);
+    report.baseline = Some(&status);
+    let text = common::render(&report, &analysis, &args.output);
+    emit(args.output.output.as_ref(), &text)?;
+    let new = analysis
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| status.is_new(f));
+    let failed = common::fails(new, args.output.fail_on);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn from_snapshot(db: &std::path::Path, reference: &str) -> Result<BaselineFile, CliError> {
+    let store = Store::open_read_only(db)?;
+    let id = store.resolve(reference)?;
+    let snapshot = store.load(id)?;
+    Ok(BaselineFile {
+        tool: "lintage".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        findings: snapshot
+            .findings
+            .into_iter()
+            .map(|f| BaselineEntry {
+                fingerprint: f.fingerprint,
+                code: f.code,
+                subject: f.subject,
+                related: f.related,
+                message: f.message,
+                reason: format!("snapshot {id}"),
+            })
+            .collect(),
+    })
+}

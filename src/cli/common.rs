@@ -1,0 +1,197 @@
+//! Options shared by the commands that scan a deployment and print findings, and the steps
+//! they share: analyse, record a snapshot, render.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::{CliError, ColorChoice, FailOn, use_color};
+use lintage::finding::Severity;
+use lintage::pipeline::{self, Analysis, ScanOptions};
+use lintage::report::{self, ScanReport};
+use lintage::store::{SnapshotInput, Store};
+use lintage::time::Timestamp;
+
+/// Where snapshots live unless `--db` says otherwise.
+pub const DEFAULT_DB: &str = ".lintage/lintage.db";
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The deployment folder: manifests and logs anywhere below it.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Treat malformed log lines as an error (exit 2) instead of skipping them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Only log records at or after this time (RFC 3339 or YYYY-MM-DD); overrides lintage.toml.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<Timestamp>,
+    /// Only log records before this time (RFC 3339 or YYYY-MM-DD); overrides lintage.toml.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The snapshot database.
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+    /// Do not record a snapshot of this run.
+    #[arg(long)]
+    pub no_store: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+    Junit,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a (new) finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_bound(text)
+        .ok_or_else(|| format!("`{text}` is not an RFC 3339 date-time or a YYYY-MM-DD date"))
+}
+
+pub fn analyze(input: &InputArgs) -> Result<Analysis, CliError> {
+    let options = ScanOptions {
+        strict: input.strict,
+        since: input.since,
+        until: input.until,
+    };
+    Ok(pipeline::analyze(&input.dir, &options)?)
+}
+
+/// Records the analysis as a snapshot, unless `--no-store`; returns its id.
+pub fn record(
+    analysis: &Analysis,
+    input: &InputArgs,
+    store: &StoreArgs,
+) -> Result<Option<i64>, CliError> {
+    if store.no_store {
+        return Ok(None);
+    }
+    let mut db = Store::open(&store.db)?;
+    let inputs: Vec<lintage::store::InputFile> = analysis
+        .inputs
+        .iter()
+        .map(|i| lintage::store::InputFile {
+            path: i.path.clone(),
+            size: i.digest.size,
+            sha256: i.digest.sha256.clone(),
+        })
+        .collect();
+    let root = std::fs::canonicalize(&input.dir).unwrap_or_else(|_| input.dir.clone());
+    let root = root.to_string_lossy();
+    let id = db.record(&SnapshotInput {
+        root: &root,
+        inputs: &inputs,
+        graph: &analysis.graph,
+        findings: &analysis.outcome.findings,
+        log_records: analysis.summary.log_records,
+        malformed_records: analysis.summary.malformed_records,
+    })?;
+    Ok(Some(id))
+}
+
+pub fn scan_report<'a>(analysis: &'a Analysis, root: &'a str) -> ScanReport<'a> {
+    ScanReport {
+        outcome: &analysis.outcome,
+        summary: analysis.summary.clone(),
+        stats: &analysis.stats,
+        skipped: &analysis.skipped,
+        config_file: analysis.settings.config_file.as_deref(),
+        subject_locations: &analysis.subject_locations,
+        root,
+        baseline: None,
+    }
+}
+
+/// The deployment folder as code hosts want it in paths: `/`-separated, no trailing `/`.
+pub fn root_label(dir: &Path) -> String {
+    let text = dir.to_string_lossy().replace('\\', "/");
+    let trimmed = text.trim_end_matches('/');
+    let trimmed = trimmed.strip_prefix("./").unwrap_or(trimmed);
+    if trimmed.is_empty() {
+        ".".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+pub fn render(report: &ScanReport<'_>, analysis: &Analysis, output: &OutputArgs) -> String {
+    if output.format != FindingsFormat::Text {
+        warn_on_stderr(analysis);
+    }
+    match output.format {
+        FindingsFormat::Text => {
+            let color = use_color(output.color, output.output.is_some());
+            report::text::render(report, report::text::Style { color })
+        }
+        FindingsFormat::Json => report::json::render(report),
+        FindingsFormat::Sarif => report::sarif::render(report),
+        FindingsFormat::Github => report::github::render(report),
+        FindingsFormat::Junit => report::junit::render(report),
+        FindingsFormat::Markdown => report::markdown::render(report),
+    }
+}
+
+/// Machine-readable formats keep stdout clean; what a person must still know goes to stderr.
+fn warn_on_stderr(analysis: &Analysis) {
+    let mut stderr = std::io::stderr().lock();
+    if analysis.stats.malformed > 0 {
+        let first = analysis.stats.samples.first();
+        let _ = writeln!(
+            stderr,
+            "lintage: warning: skipped {} malformed log line(s){}",
+            analysis.stats.malformed,
+            first
+                .map(|m| format!("; the first: {}:{}: {}", m.file, m.line, m.reason))
+                .unwrap_or_default()
+        );
+    }
+    let config = analysis
+        .settings
+        .config_file
+        .as_deref()
+        .unwrap_or("lintage.toml");
+    for entry in &analysis.outcome.unused_allow {
+        let _ = writeln!(
+            stderr,
+            "lintage: warning: {config}:{}: allow entry for {} matched no finding",
+            entry.line, entry.code
+        );
+    }
+}
+
+/// Whether any of these findings is at or above the `--fail-on` line.
+pub fn fails<'a>(
+    findings: impl IntoIterator<Item = &'a lintage::finding::Finding>,
+    fail_on: FailOn,
+) -> bool {
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+        FailOn::Never => return false,
+    };
+    findings.into_iter().any(|f| f.severity >= threshold)
+}
