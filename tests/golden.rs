@@ -1,10 +1,23 @@
 //! Golden reports of samples/: any change to what the sample reports shows up as a diff.
 //! Regenerate with `LINTAGE_BLESS=1 cargo test golden` after checking the change is right.
 
-use crate::util::{lintage, path_str, repo_path};
+use crate::util::{lintage, lintage_in, path_str, repo_path};
 
 fn check_golden(args: &[&str], golden: &str) {
-    let run = lintage(args);
+    check_run(lintage(args), golden);
+}
+
+/// Formats read by code hosts print paths relative to the current folder, so they run from
+/// the repository root with the sample's relative path, as a CI job would.
+fn check_golden_from_repo(format: &str, golden: &str) {
+    let run = lintage_in(
+        &repo_path(""),
+        &["scan", "samples/payments", "--no-store", "--format", format],
+    );
+    check_run(run, golden);
+}
+
+fn check_run(run: crate::util::Run, golden: &str) {
     let path = repo_path(golden);
     if std::env::var_os("LINTAGE_BLESS").is_some() {
         std::fs::write(&path, &run.stdout).unwrap_or_else(|e| panic!("{golden}: {e}"));
@@ -82,4 +95,24 @@ fn payments_exercises_every_rule_with_evidence() {
             }
         }
     }
+}
+
+#[test]
+fn payments_sarif_report() {
+    check_golden_from_repo("sarif", "tests/golden/payments.sarif");
+}
+
+#[test]
+fn payments_github_report() {
+    check_golden_from_repo("github", "tests/golden/payments.github.txt");
+}
+
+#[test]
+fn payments_junit_report() {
+    check_golden_from_repo("junit", "tests/golden/payments.junit.xml");
+}
+
+#[test]
+fn payments_markdown_report() {
+    check_golden_from_repo("markdown", "tests/golden/payments.md");
 }

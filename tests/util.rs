@@ -110,9 +110,14 @@ pub fn path_str(path: &Path) -> &str {
 /// (`.lintage/lintage.db` under the current folder) never land in the repository.
 pub fn lintage(args: &[&str]) -> Run {
     let cwd = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    lintage_in(cwd.path(), args)
+}
+
+/// Runs lintage in `cwd`.
+pub fn lintage_in(cwd: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_lintage"))
         .args(args)
-        .current_dir(cwd.path())
+        .current_dir(cwd)
         .env("NO_COLOR", "1")
         .output()
         .unwrap_or_else(|e| panic!("cannot run lintage: {e}"));
