@@ -465,3 +465,74 @@ fn a_scan_killed_midway_leaves_earlier_snapshots_intact() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first_findings, 13);
 }
+
+#[test]
+fn a_failed_check_is_never_the_snapshot_it_compares_with() {
+    let d = payments_copy();
+    let other = Deployment::new();
+    other.file("m.yaml", "kind: job\nname: j\n");
+    let db = d.path().join("s.db");
+    let (dir, db) = (path_str(d.path()), path_str(&db));
+    assert_eq!(
+        lintage(&["scan", dir, "--db", db]).code,
+        1,
+        "the sample has known errors"
+    );
+    assert_eq!(
+        lintage(&["check", dir, "--against", "latest", "--db", db]).code,
+        0
+    );
+    // Another deployment scanned into the same database does not become this one's `latest`.
+    assert_eq!(
+        lintage(&["scan", path_str(other.path()), "--db", db]).code,
+        0
+    );
+    assert_eq!(
+        lintage(&["check", dir, "--against", "latest", "--db", db]).code,
+        0
+    );
+
+    append(
+        &d.path().join("logs/access-2026-11-11.jsonl"),
+        &log(27, "svc:newsletter", "read", "warehouse.scores.fraud"),
+    );
+    for attempt in 1..=2 {
+        let run = lintage(&["check", dir, "--against", "latest", "--db", db]);
+        assert_eq!(
+            run.code, 1,
+            "attempt {attempt} must fail too: {}",
+            run.stdout
+        );
+    }
+    // Accepting the new state is a scan.
+    assert_eq!(lintage(&["scan", dir, "--db", db]).code, 1);
+    assert_eq!(
+        lintage(&["check", dir, "--against", "latest", "--db", db]).code,
+        0
+    );
+
+    // diff defaults to the latest snapshots of the most recently scanned deployment.
+    let diff = lintage(&["diff", "--db", db]);
+    assert!(diff.stdout.contains("no changes"), "{}", diff.stdout);
+    let against_other = lintage(&["diff", "--db", db, "--deployment", path_str(other.path())]);
+    assert_eq!(
+        against_other.code, 2,
+        "the other deployment has one snapshot only"
+    );
+}
+
+#[test]
+fn a_store_that_cannot_be_written_still_prints_the_report() {
+    let d = Deployment::new();
+    d.file(
+        "m.yaml",
+        "kind: model\nname: m\nidentities: [svc:m]\noutputs: [s]\n",
+    )
+    .file("l.jsonl", log(1, "svc:web", "read", "s"));
+    d.file("not-a-folder", "x");
+    let db = d.path().join("not-a-folder/x.db");
+    let run = lintage(&["scan", path_str(d.path()), "--db", path_str(&db)]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("error[LT001]"), "{}", run.stdout);
+    assert!(run.stderr.contains("x.db"), "{}", run.stderr);
+}

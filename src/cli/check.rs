@@ -9,7 +9,7 @@ use clap::Args;
 use super::common::{self, InputArgs, OutputArgs, StoreArgs};
 use super::{CliError, Outcome, emit};
 use lintage::baseline::{BaselineEntry, BaselineFile, BaselineStatus};
-use lintage::store::Store;
+use lintage::store::{Scope, Store};
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("accepted").required(true).args(["baseline", "against"])))]
@@ -32,7 +32,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     // Resolve a stored snapshot before this run records its own.
     let accepted = match (&args.baseline, &args.against) {
         (Some(path), _) => BaselineFile::load(path)?,
-        (None, Some(reference)) => from_snapshot(&args.store.db, reference)?,
+        (None, Some(reference)) => from_snapshot(&args.store.db, reference, &args.input.dir)?,
         (None, None) => {
             return Err(CliError(
                 "give --baseline FILE or --against SNAPSHOT".into(),
@@ -40,7 +40,6 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
     };
     let analysis = common::analyze(&args.input)?;
-    common::record(&analysis, &args.input, &args.store)?;
     let status = BaselineStatus::compare(&analysis.outcome.findings, &accepted);
     let root = common::root_label(&args.input.dir);
     let mut report = common::scan_report(&analysis, &root);
@@ -53,6 +52,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         .iter()
         .filter(|f| status.is_new(f));
     let failed = common::fails(new, args.output.fail_on);
+    common::record(&analysis, &args.input, &args.store, "check", failed)?;
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -60,9 +60,20 @@ pub fn run(args: CheckArgs) -> Outcome {
     })
 }
 
-fn from_snapshot(db: &std::path::Path, reference: &str) -> Result<BaselineFile, CliError> {
+/// The findings of a stored snapshot as a baseline. `latest` and `latest~N` count only
+/// snapshots of this deployment, and never one recorded by a failed `check`: otherwise
+/// re-running a failed check would compare the deployment with itself and pass.
+fn from_snapshot(
+    db: &std::path::Path,
+    reference: &str,
+    dir: &std::path::Path,
+) -> Result<BaselineFile, CliError> {
     let store = Store::open_read_only(db)?;
-    let id = store.resolve(reference)?;
+    let scope = Scope {
+        root: Some(common::root_id(dir)),
+        accepted_only: true,
+    };
+    let id = store.resolve_in(reference, &scope)?;
     let snapshot = store.load(id)?;
     Ok(BaselineFile {
         tool: "lintage".into(),

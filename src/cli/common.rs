@@ -80,11 +80,22 @@ pub fn analyze(input: &InputArgs) -> Result<Analysis, CliError> {
     Ok(pipeline::analyze(&input.dir, &options)?)
 }
 
-/// Records the analysis as a snapshot, unless `--no-store`; returns its id.
+/// How snapshots name a deployment: its canonical absolute path.
+pub fn root_id(dir: &Path) -> String {
+    std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Records the analysis as a snapshot, unless `--no-store`; returns its id. `failed` says
+/// whether the command exits 1.
 pub fn record(
     analysis: &Analysis,
     input: &InputArgs,
     store: &StoreArgs,
+    command: &str,
+    failed: bool,
 ) -> Result<Option<i64>, CliError> {
     if store.no_store {
         return Ok(None);
@@ -93,15 +104,12 @@ pub fn record(
     let inputs: Vec<lintage::store::InputFile> = analysis
         .inputs
         .iter()
-        .map(|i| lintage::store::InputFile {
-            path: i.path.clone(),
-            size: i.digest.size,
-            sha256: i.digest.sha256.clone(),
-        })
+        .map(lintage::store::InputFile::from)
         .collect();
-    let root = std::fs::canonicalize(&input.dir).unwrap_or_else(|_| input.dir.clone());
-    let root = root.to_string_lossy();
+    let root = root_id(&input.dir);
     let id = db.record(&SnapshotInput {
+        command,
+        failed,
         root: &root,
         inputs: &inputs,
         graph: &analysis.graph,

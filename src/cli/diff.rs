@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::common::DEFAULT_DB;
+use super::common::{self, DEFAULT_DB};
 use super::{Outcome, emit};
 use lintage::diff;
-use lintage::store::Store;
+use lintage::store::{Scope, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -26,6 +26,10 @@ pub struct DiffArgs {
     to: String,
     #[arg(long, value_name = "PATH", default_value = DEFAULT_DB)]
     db: PathBuf,
+    /// Count `latest` and `latest~N` among the snapshots of this deployment folder (default:
+    /// the folder of the most recent snapshot).
+    #[arg(long, value_name = "DIR")]
+    deployment: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[arg(short, long, value_name = "FILE")]
@@ -34,8 +38,16 @@ pub struct DiffArgs {
 
 pub fn run(args: DiffArgs) -> Outcome {
     let store = Store::open_read_only(&args.db)?;
-    let before = store.load(store.resolve(&args.from)?)?;
-    let after = store.load(store.resolve(&args.to)?)?;
+    let root = match &args.deployment {
+        Some(dir) => common::root_id(dir),
+        None => store.load_info(store.resolve("latest")?)?.root,
+    };
+    let scope = Scope {
+        root: Some(root),
+        accepted_only: false,
+    };
+    let before = store.load(store.resolve_in(&args.from, &scope)?)?;
+    let after = store.load(store.resolve_in(&args.to, &scope)?)?;
     let changes = diff::diff(&before, &after);
     let text = match args.format {
         Format::Text => diff::render_text(&changes),

@@ -159,6 +159,10 @@ pub fn hash_file(path: &Path) -> std::io::Result<FileDigest> {
 
 /// Everything one scan records.
 pub struct SnapshotInput<'a> {
+    /// `scan` or `check`.
+    pub command: &'a str,
+    /// Whether the command found something at or above `--fail-on` (exit code 1).
+    pub failed: bool,
     pub root: &'a str,
     pub inputs: &'a [InputFile],
     pub graph: &'a LineageGraph,
@@ -179,6 +183,17 @@ pub struct SnapshotInfo {
     pub finding_count: u64,
     pub log_records: u64,
     pub malformed_records: u64,
+    pub command: String,
+    pub failed: bool,
+}
+
+/// Which snapshots `latest` and `latest~N` count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only snapshots of this deployment root.
+    pub root: Option<String>,
+    /// Leave out snapshots recorded by a `check` that failed: they are not an accepted state.
+    pub accepted_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -448,8 +463,8 @@ impl Store {
             .map_err(err("cannot start a transaction to record the snapshot"))?;
         tx.execute(
             "INSERT INTO snapshot (created_at, root, tool_version, node_count, edge_count,
-                 finding_count, log_records, malformed_records)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 finding_count, log_records, malformed_records, command, failed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 now_rfc3339(),
                 snapshot.root,
@@ -459,6 +474,8 @@ impl Store {
                 int(snapshot.findings.len()),
                 int(snapshot.log_records),
                 int(snapshot.malformed_records),
+                snapshot.command,
+                snapshot.failed,
             ],
         )
         .map_err(err("cannot record the snapshot"))?;
@@ -591,21 +608,51 @@ impl Store {
     /// Turns `latest`, `latest~N` (N snapshots before the latest) or a numeric id into the id
     /// of a stored snapshot.
     pub fn resolve(&self, reference: &str) -> Result<i64, StoreError> {
+        self.resolve_in(reference, &Scope::default())
+    }
+
+    /// Like `resolve`, with `latest` and `latest~N` counted among the snapshots in `scope`
+    /// only; a numeric id names its snapshot whatever the scope.
+    pub fn resolve_in(&self, reference: &str, scope: &Scope) -> Result<i64, StoreError> {
         let unknown = |reason: String| StoreError::UnknownRef {
             path: self.path.clone(),
             reference: reference.to_string(),
             reason,
         };
+        const IN_SCOPE: &str =
+            "(?1 IS NULL OR root = ?1) AND (?2 = 0 OR NOT (command = 'check' AND failed = 1))";
+        let scope_params = params![scope.root, scope.accepted_only];
         let (count, latest): (i64, Option<i64>) = self
             .conn
-            .query_row("SELECT count(*), max(id) FROM snapshot", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                &format!("SELECT count(*), max(id) FROM snapshot WHERE {IN_SCOPE}"),
+                scope_params,
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .map_err(|e| self.error("cannot read the snapshot list", e))?;
-        let Some(latest) = latest else {
-            return Err(StoreError::NoSnapshot {
-                path: self.path.clone(),
-            });
+        let is_latest_ref = reference.trim().starts_with("latest");
+        let latest = match latest {
+            Some(latest) => latest,
+            None if is_latest_ref => {
+                return Err(match &scope.root {
+                    Some(root) => unknown(format!(
+                        "no {}snapshot of {root} yet: run `lintage scan {root}` first",
+                        if scope.accepted_only { "accepted " } else { "" }
+                    )),
+                    None => StoreError::NoSnapshot {
+                        path: self.path.clone(),
+                    },
+                });
+            }
+            None => self
+                .conn
+                .query_row("SELECT max(id) FROM snapshot", [], |row| {
+                    row.get::<_, Option<i64>>(0)
+                })
+                .map_err(|e| self.error("cannot read the snapshot list", e))?
+                .ok_or_else(|| StoreError::NoSnapshot {
+                    path: self.path.clone(),
+                })?,
         };
         let text = reference.trim();
         let back = if text == "latest" {
@@ -630,8 +677,10 @@ impl Store {
             return self
                 .conn
                 .query_row(
-                    "SELECT id FROM snapshot ORDER BY id DESC LIMIT 1 OFFSET ?1",
-                    [back],
+                    &format!(
+                        "SELECT id FROM snapshot WHERE {IN_SCOPE} ORDER BY id DESC LIMIT 1 OFFSET ?3"
+                    ),
+                    params![scope.root, scope.accepted_only, back],
                     |row| row.get(0),
                 )
                 .map_err(|e| self.error("cannot read the snapshot list", e));
@@ -658,6 +707,11 @@ impl Store {
                 if count == 1 { "" } else { "s" },
             ))
         })
+    }
+
+    /// One snapshot's summary row.
+    pub fn load_info(&self, id: i64) -> Result<SnapshotInfo, StoreError> {
+        self.info(id)
     }
 
     fn info(&self, id: i64) -> Result<SnapshotInfo, StoreError> {
@@ -848,7 +902,7 @@ fn too_new(path: &Path, found: i64) -> StoreError {
 }
 
 const SELECT_INFO: &str = "SELECT id, created_at, root, tool_version, node_count, edge_count,
-     finding_count, log_records, malformed_records FROM snapshot";
+     finding_count, log_records, malformed_records, command, failed FROM snapshot";
 
 fn info_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotInfo> {
     Ok(SnapshotInfo {
@@ -861,6 +915,8 @@ fn info_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotInfo> {
         finding_count: unsigned(row, 6)?,
         log_records: unsigned(row, 7)?,
         malformed_records: unsigned(row, 8)?,
+        command: row.get(9)?,
+        failed: row.get(10)?,
     })
 }
 
@@ -1006,6 +1062,8 @@ mod tests {
 
         fn input(&self) -> SnapshotInput<'_> {
             SnapshotInput {
+                command: "scan",
+                failed: false,
                 root: "deployment",
                 inputs: &self.inputs,
                 graph: &self.analysis.graph,
@@ -1192,6 +1250,8 @@ mod tests {
         findings.push(long);
         findings.push(short);
         let input = SnapshotInput {
+            command: "scan",
+            failed: false,
             findings: &findings,
             ..fx.input()
         };
@@ -1526,6 +1586,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("lintage.db")).unwrap();
         let input = SnapshotInput {
+            command: "scan",
+            failed: false,
             root: ".",
             inputs: &[],
             graph: &lg,
@@ -1553,6 +1615,8 @@ mod tests {
         let path = dir.path().join("lintage.db");
         let mut store = Store::open(&path).unwrap();
         let input = SnapshotInput {
+            command: "scan",
+            failed: false,
             root: ".",
             inputs: &[],
             graph: &lg,
@@ -1589,6 +1653,8 @@ mod tests {
             .map_or_else(|| dir.path().join("lintage.db"), PathBuf::from);
         let mut store = Store::open(&path).unwrap();
         let input = SnapshotInput {
+            command: "scan",
+            failed: false,
             root: "tests/planted/deployment",
             inputs: &[],
             graph: &analysis.graph,

@@ -31,7 +31,10 @@ CREATE TABLE snapshot (
     edge_count        INTEGER NOT NULL,      -- rows in `edge` for this snapshot
     finding_count     INTEGER NOT NULL,      -- rows in `finding` for this snapshot
     log_records       INTEGER NOT NULL,      -- well-formed log records read
-    malformed_records INTEGER NOT NULL       -- log lines skipped as malformed
+    malformed_records INTEGER NOT NULL,      -- log lines skipped as malformed
+    command           TEXT NOT NULL,         -- scan | check: the command that recorded it
+    failed            INTEGER NOT NULL       -- 1 when that command exited 1 (a failed check is
+                                             -- never the `latest` that `check --against` uses)
 );
 
 -- Every file the scan read (manifests and logs), so that two snapshots can tell
