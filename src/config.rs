@@ -41,7 +41,7 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct DiscoveryCfg {
     #[serde(default)]
-    exclude: Vec<String>,
+    exclude: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,8 +134,8 @@ struct AllowCfg {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct WindowCfg {
-    since: Option<String>,
-    until: Option<String>,
+    since: Option<Spanned<String>>,
+    until: Option<Spanned<String>>,
 }
 
 /// What an access-log action means.
@@ -319,8 +319,14 @@ impl Settings {
         if !cfg.discovery.exclude.is_empty() {
             let mut builder = globset::GlobSetBuilder::new();
             for pattern in &cfg.discovery.exclude {
-                let glob = globset::Glob::new(pattern)
-                    .map_err(|e| err(1, format!("discovery.exclude: bad glob `{pattern}`: {e}")))?;
+                let line = at(pattern.span());
+                let pattern = pattern.get_ref();
+                let glob = globset::Glob::new(pattern).map_err(|e| {
+                    err(
+                        line,
+                        format!("discovery.exclude: bad glob `{pattern}`: {e}"),
+                    )
+                })?;
                 builder.add(glob);
             }
             settings.exclude = Some(builder.build().map_err(|e| err(1, e.to_string()))?);
@@ -411,12 +417,16 @@ impl Settings {
             });
         }
 
-        let bound = |text: &Option<String>, key: &str| -> Result<Option<Timestamp>, ConfigError> {
-            text.as_deref()
+        let bound = |text: &Option<Spanned<String>>,
+                     key: &str|
+         -> Result<Option<Timestamp>, ConfigError> {
+            text.as_ref()
                 .map(|t| {
+                    let line = at(t.span());
+                    let t = t.get_ref();
                     Timestamp::parse_bound(t).ok_or_else(|| {
                         err(
-                            1,
+                            line,
                             format!("window.{key}: `{t}` is not an RFC 3339 date-time or YYYY-MM-DD date"),
                         )
                     })

@@ -46,6 +46,12 @@ pub struct Analysis {
 }
 
 pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
+    if !root.is_dir() {
+        return Err(IngestError::NotAFolder {
+            root: root.display().to_string(),
+        }
+        .into());
+    }
     let mut settings = Settings::load(root)?;
     if options.since.is_some() {
         settings.since = options.since;

@@ -396,6 +396,7 @@ fn two_scans_at_once_on_one_database_both_succeed() {
                 "json",
             ])
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("spawn: {e}"))
     };

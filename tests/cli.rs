@@ -113,3 +113,34 @@ fn rules_and_explain() {
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("unknown rule `LT999`"));
 }
+
+#[test]
+fn junit_failures_follow_fail_on() {
+    let sample = repo_path("samples/payments-clean");
+    let sample = path_str(&sample);
+    let count = |args: &[&str]| {
+        let run = lintage(args);
+        let start = run.stdout.find("failures=\"").map(|i| i + 10).unwrap_or(0);
+        let end = run.stdout[start..]
+            .find('"')
+            .map(|i| start + i)
+            .unwrap_or(start);
+        (run.code, run.stdout[start..end].to_string())
+    };
+    assert_eq!(
+        count(&["scan", sample, "--no-store", "--format", "junit"]),
+        (0, "0".into())
+    );
+    assert_eq!(
+        count(&[
+            "scan",
+            sample,
+            "--no-store",
+            "--format",
+            "junit",
+            "--fail-on",
+            "warning"
+        ]),
+        (1, "4".into())
+    );
+}

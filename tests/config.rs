@@ -154,3 +154,43 @@ fn normalization_merges_partitions() {
     let run = d.scan_json(&[]);
     assert!(run.findings().is_empty(), "{:?}", run.findings());
 }
+
+#[test]
+fn an_identity_for_an_undeclared_entity_is_an_error_with_a_suggestion() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        "\n[[identities]]\nprincipal = \"svc:legacy-*\"\nentity = \"job:legacy-bach\"\n",
+    )
+    .file("m.yaml", "kind: job\nname: legacy-batch\noutputs: [d1]\n")
+    .file("l.jsonl", log(1, "svc:legacy-1", "write", "d1"));
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("lintage.toml:2: identities: job:legacy-bach is not declared"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean job:legacy-batch?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn window_errors_point_at_their_line() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        "# window\n\n[window]\nsince = \"last week\"\n",
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("lintage.toml:4: window.since"),
+        "{}",
+        run.stderr
+    );
+}

@@ -197,3 +197,98 @@ fn sql_query_lines_become_reads_and_writes() {
     let run = d.scan_json(&[]);
     assert_eq!(run.findings(), vec!["LT004 job:etl dataset:raw.customers"]);
 }
+
+#[test]
+fn broken_manifests_in_any_style_are_errors_not_skipped() {
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "fraud.json",
+            b"{\"kind\": \"model\", \"name\": \"fraud\", \"consumers\": [\"service:checkout\",]",
+            "fraud.json:",
+        ),
+        (
+            "flow.yaml",
+            b"{kind: model, name: fraud, outputs: [a}\n",
+            "flow.yaml:",
+        ),
+        (
+            "latin.yaml",
+            b"kind: model\nname: a\nowner: \xff\n",
+            "latin.yaml:3",
+        ),
+        ("m.toml", b"kind = \"job\"\nname = \n", "m.toml:2"),
+    ];
+    for (name, text, location) in cases {
+        let d = Deployment::new();
+        d.file(name, text);
+        let run = d.scan_json(&[]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stdout);
+        assert!(run.stderr.contains(location), "{name}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn sources_may_name_manifests_with_any_extension() {
+    let d = Deployment::new();
+    d.file("lintage.toml", "[[sources]]\npath = \"man/*\"\nformat = \"manifest\"\n\n[[sources]]\npath = \"audit/*\"\nformat = \"ndjson\"\n")
+        .file("man/j.manifest", "kind: job\nname: j\nidentities: [j]\n")
+        .file("audit/access.txt", log(1, "j", "read", "t"));
+    let run = d.scan_json(&[]);
+    assert_eq!(
+        run.findings(),
+        vec!["LT004 job:j dataset:t"],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn odd_log_files_say_what_is_wrong() {
+    let d = Deployment::new();
+    let bom = format!("\u{feff}{}", log(1, "j", "read", "a"));
+    d.file(
+        "m.yaml",
+        "kind: job\nname: j\nidentities: [j]\ninputs: [a]\n",
+    )
+    .file("bom.jsonl", bom)
+    .file("empty.jsonl.gz", "")
+    .file("plain.jsonl.gz", log(2, "j", "read", "a"));
+    let run = d.scan_json(&[]);
+    let report = run.json();
+    assert!(
+        run.findings().is_empty(),
+        "the BOM line is read: {:?}",
+        run.findings()
+    );
+    assert_eq!(report["summary"]["malformed_records"], 1);
+    assert!(
+        run.stderr.contains("plain.jsonl.gz:1: not a gzip file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn sql_names_fold_case_unless_quoted() {
+    let d = Deployment::new();
+    d.file("m.yaml", "kind: job\nname: etl\nidentities: [etl]\ninputs: [warehouse.scores.fraud, Raw.Mixed]\n")
+        .file(
+            "q.jsonl",
+            "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"etl\",\"query\":\"SELECT * FROM Warehouse.Scores.FRAUD JOIN \\\"Raw\\\".\\\"Mixed\\\" ON true\"}\n",
+        );
+    let run = d.scan_json(&[]);
+    assert!(run.findings().is_empty(), "{:?}", run.findings());
+}
+
+#[test]
+fn scanning_a_file_says_a_folder_is_expected() {
+    let d = Deployment::new();
+    d.file("m.yaml", "kind: job\nname: j\n");
+    let run = crate::util::lintage(&["scan", crate::util::path_str(&d.path().join("m.yaml"))]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("m.yaml: not a folder"),
+        "{}",
+        run.stderr
+    );
+}

@@ -42,16 +42,11 @@ pub fn run(args: CheckArgs) -> Outcome {
     let analysis = common::analyze(&args.input)?;
     let status = BaselineStatus::compare(&analysis.outcome.findings, &accepted);
     let root = common::root_label(&args.input.dir);
-    let mut report = common::scan_report(&analysis, &root);
+    let mut report = common::scan_report(&analysis, &root, args.output.fail_on);
     report.baseline = Some(&status);
     let text = common::render(&report, &analysis, &args.output);
     emit(args.output.output.as_ref(), &text)?;
-    let new = analysis
-        .outcome
-        .findings
-        .iter()
-        .filter(|f| status.is_new(f));
-    let failed = common::fails(new, args.output.fail_on);
+    let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
     common::record(&analysis, &args.input, &args.store, "check", failed)?;
     Ok(if failed {
         ExitCode::from(1)

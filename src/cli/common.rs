@@ -120,7 +120,7 @@ pub fn record(
     Ok(Some(id))
 }
 
-pub fn scan_report<'a>(analysis: &'a Analysis, root: &'a str) -> ScanReport<'a> {
+pub fn scan_report<'a>(analysis: &'a Analysis, root: &'a str, fail_on: FailOn) -> ScanReport<'a> {
     ScanReport {
         outcome: &analysis.outcome,
         summary: analysis.summary.clone(),
@@ -130,6 +130,7 @@ pub fn scan_report<'a>(analysis: &'a Analysis, root: &'a str) -> ScanReport<'a> 
         subject_locations: &analysis.subject_locations,
         root,
         baseline: None,
+        fail_on: severity_line(fail_on),
     }
 }
 
@@ -190,16 +191,12 @@ fn warn_on_stderr(analysis: &Analysis) {
     }
 }
 
-/// Whether any of these findings is at or above the `--fail-on` line.
-pub fn fails<'a>(
-    findings: impl IntoIterator<Item = &'a lintage::finding::Finding>,
-    fail_on: FailOn,
-) -> bool {
-    let threshold = match fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-        FailOn::Never => return false,
-    };
-    findings.into_iter().any(|f| f.severity >= threshold)
+/// The least severity that `--fail-on` fails on; `None` for `never`.
+pub fn severity_line(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    }
 }

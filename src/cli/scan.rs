@@ -20,10 +20,10 @@ pub struct ScanArgs {
 pub fn run(args: ScanArgs) -> Outcome {
     let analysis = common::analyze(&args.input)?;
     let root = common::root_label(&args.input.dir);
-    let report = common::scan_report(&analysis, &root);
+    let report = common::scan_report(&analysis, &root, args.output.fail_on);
     let text = common::render(&report, &analysis, &args.output);
     emit(args.output.output.as_ref(), &text)?;
-    let failed = common::fails(&analysis.outcome.findings, args.output.fail_on);
+    let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
     // After the report: a store that cannot be written must not cost the user the findings.
     common::record(&analysis, &args.input, &args.store, "scan", failed)?;
     Ok(if failed {

@@ -19,6 +19,12 @@ pub enum BuildError {
     },
     #[error("{0}")]
     IdentityTie(#[from] Box<IdentityTie>),
+    #[error("{at}: identities: {entity} is not declared by any manifest{hint}")]
+    UnknownEntity {
+        at: String,
+        entity: NodeId,
+        hint: String,
+    },
 }
 
 /// What a manifest entry names where a dataset is expected.
@@ -134,6 +140,19 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
         .clone()
         .unwrap_or_else(|| crate::config::CONFIG_FILE.into());
     for identity in &settings.identities {
+        if !declared_at.contains_key(&identity.entity) {
+            let hint = closest(
+                identity.entity.as_str(),
+                declared_at.keys().map(NodeId::as_str),
+            )
+            .map(|name| format!("; did you mean {name}?"))
+            .unwrap_or_default();
+            return Err(BuildError::UnknownEntity {
+                at: format!("{config_file}:{}", identity.line),
+                entity: identity.entity.clone(),
+                hint,
+            });
+        }
         claims.push(Claim {
             pattern: identity.principal.clone(),
             entity: identity.entity.clone(),
@@ -266,4 +285,13 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
         }
     }
     Ok(lineage)
+}
+
+/// The candidate most like `name`, when one is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|&(distance, c)| distance <= (c.len().max(name.len()) / 4).max(2))
+        .min()
+        .map(|(_, c)| c)
 }

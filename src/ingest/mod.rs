@@ -208,7 +208,9 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{root}: not a folder")]
+    #[error(
+        "{root}: not a folder (lintage scans a deployment folder; give the folder that holds the manifests and logs)"
+    )]
     NotAFolder { root: String },
     #[error("{count} malformed log line(s); the first is {first}")]
     Strict { count: u64, first: String },
@@ -280,7 +282,7 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
             let message = "not valid UTF-8 text".to_string();
-            if file.explicit {
+            if file.explicit || mentions_entity_kind(&String::from_utf8_lossy(e.as_bytes())) {
                 let file = file.display.clone();
                 return Err(ManifestError {
                     file,
@@ -295,9 +297,8 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
             return Ok(());
         }
     };
-    let Some(syntax) = manifest::Syntax::from_path(&file.display) else {
-        return Ok(());
-    };
+    // A file named by a `[[sources]]` entry may have any name; YAML reads JSON too.
+    let syntax = manifest::Syntax::from_path(&file.display).unwrap_or(manifest::Syntax::Yaml);
     let docs = match manifest::parse_documents(&file.display, &text, syntax) {
         Ok(docs) => docs,
         Err(e) if file.explicit || mentions_entity_kind(&text) => return Err(e.into()),
@@ -326,7 +327,7 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
 fn mentions_entity_kind(text: &str) -> bool {
     static PATTERN: std::sync::OnceLock<Option<Regex>> = std::sync::OnceLock::new();
     PATTERN
-        .get_or_init(|| Regex::new(r#"(?m)^\s*"?kind"?\s*[:=]\s*["']?(model|job|service)\b"#).ok())
+        .get_or_init(|| Regex::new(r#"["']?\bkind["']?\s*[:=]\s*["']?(model|job|service)\b"#).ok())
         .as_ref()
         .is_some_and(|re| re.is_match(text))
 }

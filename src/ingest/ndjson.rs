@@ -45,9 +45,22 @@ pub fn read_log(
         hasher: &mut hasher,
         size: &mut digest.size,
     };
-    let raw = BufReader::with_capacity(1 << 16, counted);
+    let mut raw = BufReader::with_capacity(1 << 16, counted);
     let gz = display.to_ascii_lowercase().ends_with(".gz");
-    let (edges, stats, mut rest) = if gz {
+    let head = raw.fill_buf().map(|b| b.get(..2).map(<[u8]>::to_vec))?;
+    let (edges, stats, mut rest) = if gz && head.as_deref().is_some_and(|h| h != GZIP_MAGIC) {
+        let mut stats = LogStats {
+            malformed: 1,
+            ..LogStats::default()
+        };
+        let reason =
+            "not a gzip file: it does not start with the gzip signature (rename it without .gz?)";
+        push_sample(&mut stats, display, 1, reason.to_string());
+        (ObservedEdges::default(), stats, raw)
+    } else if gz && head.is_none() {
+        // An empty .gz file holds no records; it is not a broken stream.
+        (ObservedEdges::default(), LogStats::default(), raw)
+    } else if gz {
         let mut lines = BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(raw));
         let (edges, stats) = read_lines(&mut lines, file_index, display, options);
         (edges, stats, lines.into_inner().into_inner())
@@ -62,6 +75,8 @@ pub fn read_log(
     digest.sha256 = hex(&hasher.finalize());
     Ok((edges, stats, digest))
 }
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 
 /// A file's size and SHA-256 (lowercase hex).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,7 +148,13 @@ pub fn read_lines(
             }
         }
         line_no += 1;
-        let line = trim_ascii(&buf);
+        // A byte-order mark some Windows tools write is no part of the first record.
+        let line = if line_no == 1 {
+            buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf)
+        } else {
+            &buf
+        };
+        let line = trim_ascii(line);
         if line.is_empty() {
             continue;
         }

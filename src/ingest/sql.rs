@@ -318,7 +318,9 @@ fn render(tokens: &[Token]) -> String {
 // Names
 // ---------------------------------------------------------------------------------------------
 
-/// `a.b.c` from the name's parts, unquoted. `None` for an empty name or a Snowflake stage.
+/// `a.b.c` from the name's parts, unquoted. Unquoted identifiers are case-insensitive in SQL,
+/// so they are lowercased (as PostgreSQL folds them) to meet the names manifests declare;
+/// quoted ones keep their case. `None` for an empty name or a Snowflake stage.
 fn table_name(name: &ObjectName) -> Option<String> {
     let parts: Vec<String> = name.0.iter().map(name_part).collect();
     let joined = parts.join(".");
@@ -331,7 +333,7 @@ fn table_name(name: &ObjectName) -> Option<String> {
 
 fn name_part(part: &ObjectNamePart) -> String {
     match part {
-        ObjectNamePart::Identifier(ident) => ident.value.clone(),
+        ObjectNamePart::Identifier(ident) => ident_text(ident),
         ObjectNamePart::Function(function) => {
             identifier_function_value(&function.name, &function.args)
                 .unwrap_or_else(|| function.to_string())
@@ -353,12 +355,16 @@ fn identifier_function_value(function: &Ident, args: &[FunctionArg]) -> Option<S
     }
 }
 
+fn ident_text(ident: &Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
 fn idents_name(idents: &[Ident]) -> Option<String> {
-    let joined = idents
-        .iter()
-        .map(|ident| ident.value.as_str())
-        .collect::<Vec<_>>()
-        .join(".");
+    let joined = idents.iter().map(ident_text).collect::<Vec<_>>().join(".");
     if joined.is_empty() || joined.starts_with('@') {
         None
     } else {
@@ -1109,8 +1115,13 @@ mod tests {
             &[],
         );
         assert_tables("SELECT * FROM [dbo].[Customers]", &["dbo.Customers"], &[]);
-        // Case is kept as written.
-        assert_tables("SELECT * FROM MySchema.MyTable", &["MySchema.MyTable"], &[]);
+        // Unquoted names fold to lowercase; quoted ones keep their case.
+        assert_tables("SELECT * FROM MySchema.MyTable", &["myschema.mytable"], &[]);
+        assert_tables(
+            "SELECT * FROM \"MySchema\".MyTable",
+            &["MySchema.mytable"],
+            &[],
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `--format junit`: JUnit XML for CI test dashboards. Each rule of the catalogue is a test case
-//! that fails when it has findings (only new ones when a baseline is given).
+//! that fails when it has findings that fail the run: new (with a baseline) and at or above
+//! `--fail-on`, so the dashboard agrees with the exit code.
 
 use std::fmt::Write;
 
@@ -60,7 +61,7 @@ pub fn render(report: &ScanReport<'_>) -> String {
         }
         if !case.known.is_empty() {
             let text = format!(
-                "known findings, accepted by the baseline:\n{}",
+                "findings that do not fail the run (accepted by the baseline or below --fail-on):\n{}",
                 list(report, &case.known)
             );
             let _ = writeln!(
@@ -82,7 +83,7 @@ fn case<'a>(report: &ScanReport<'a>, name: String, belongs: impl Fn(&Finding) ->
         .findings
         .iter()
         .filter(|f| belongs(f))
-        .partition(|f| report.is_new(f));
+        .partition(|f| report.fails(f));
     Case {
         name,
         failures,

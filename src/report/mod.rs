@@ -30,12 +30,19 @@ pub struct ScanReport<'a> {
     pub root: &'a str,
     /// Set by `check`: which findings a baseline already accepts, and entries that resolved.
     pub baseline: Option<&'a BaselineStatus>,
+    /// The `--fail-on` line: new findings at or above it fail the run; `None` never fails.
+    pub fail_on: Option<Severity>,
 }
 
 impl ScanReport<'_> {
     /// Whether a finding is new: not accepted by the baseline (every finding, without one).
     pub fn is_new(&self, finding: &Finding) -> bool {
         self.baseline.is_none_or(|b| b.is_new(finding))
+    }
+
+    /// Whether a finding fails the run: new, and at or above `--fail-on`.
+    pub fn fails(&self, finding: &Finding) -> bool {
+        self.is_new(finding) && self.fail_on.is_some_and(|line| finding.severity >= line)
     }
 
     /// A file path as code hosts need it: relative to where lintage was run.

@@ -425,6 +425,7 @@ pub(super) mod sample {
                 subject_locations: &self.locations,
                 root: "deploy",
                 baseline: with_baseline.then_some(&self.baseline),
+                fail_on: Some(crate::finding::Severity::Info),
             }
         }
 
