@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod config;
+pub mod diagram;
 pub mod diff;
 pub mod finding;
 pub mod glob;

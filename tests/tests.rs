@@ -6,6 +6,7 @@ mod ci;
 mod cli;
 mod config;
 mod determinism;
+mod export;
 mod golden;
 mod ingest;
 mod planted;

@@ -5,6 +5,7 @@ mod baseline;
 mod check;
 mod common;
 mod diff;
+mod export;
 mod rules;
 mod scan;
 
@@ -36,6 +37,8 @@ enum Command {
     Check(check::CheckArgs),
     /// How lineage and findings changed between two stored snapshots.
     Diff(diff::DiffArgs),
+    /// Draw the lineage diagram with the debt on it: DOT, SVG, PNG, Mermaid or JSON.
+    Export(export::ExportArgs),
     /// List the rule catalogue.
     Rules(rules::RulesArgs),
     /// Print the documentation of one rule.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Baseline(args) => baseline::run(args),
         Command::Check(args) => check::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Export(args) => export::run(args),
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
     };

@@ -2,6 +2,8 @@
 //! (`.lintage/lintage.db` by default), versioned with `PRAGMA user_version`, so that later
 //! commands (`check --against`, `diff`, `query`) can read a past scan back.
 
+pub mod memory;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -202,6 +204,8 @@ pub struct StoredNode {
     pub kind: String,
     pub manifest_file: Option<String>,
     pub manifest_line: Option<u64>,
+    /// The manifest's `owner`, for entities that declare one.
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -497,8 +501,8 @@ impl Store {
         {
             let mut insert = tx
                 .prepare(
-                    "INSERT INTO node (snapshot_id, id, kind, manifest_file, manifest_line)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO node (snapshot_id, id, kind, manifest_file, manifest_line, owner)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err("cannot prepare to record nodes"))?;
             for node in graph.nodes() {
@@ -511,6 +515,7 @@ impl Store {
                         node_id.kind().as_str(),
                         manifest.map(|m| m.file.as_str()),
                         manifest.map(|m| int(m.line)),
+                        manifest.and_then(|m| m.owner.as_deref()),
                     ])
                     .map_err(err("cannot record a node"))?;
             }
@@ -743,7 +748,7 @@ impl Store {
             },
         )?;
         let nodes = self.query(
-            "SELECT id, kind, manifest_file, manifest_line FROM node
+            "SELECT id, kind, manifest_file, manifest_line, owner FROM node
              WHERE snapshot_id = ?1 ORDER BY id",
             id,
             "cannot read the nodes of a snapshot",
@@ -753,6 +758,7 @@ impl Store {
                     kind: row.get(1)?,
                     manifest_file: row.get(2)?,
                     manifest_line: unsigned_opt(row, 3)?,
+                    owner: row.get(4)?,
                 })
             },
         )?;
@@ -1134,6 +1140,7 @@ mod tests {
                 kind: graph.kind(n).as_str().to_string(),
                 manifest_file: graph.manifest(n).map(|m| m.file.clone()),
                 manifest_line: graph.manifest(n).map(|m| m.line as u64),
+                owner: graph.manifest(n).and_then(|m| m.owner.clone()),
             })
             .collect();
         expected_nodes.sort_by(|a, b| a.id.cmp(&b.id));

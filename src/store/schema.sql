@@ -54,6 +54,7 @@ CREATE TABLE node (
     kind          TEXT NOT NULL,             -- model | job | service | dataset | principal
     manifest_file TEXT,                      -- where an entity is declared; NULL otherwise
     manifest_line INTEGER,                   -- line where its manifest document starts
+    owner         TEXT,                      -- the manifest's `owner`; NULL when it has none
     PRIMARY KEY (snapshot_id, id)
 );
 
