@@ -10,4 +10,5 @@ mod export;
 mod golden;
 mod ingest;
 mod planted;
+mod query;
 mod rules;

@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod diff;
 mod export;
+mod query;
 mod rules;
 mod scan;
 
@@ -39,6 +40,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Draw the lineage diagram with the debt on it: DOT, SVG, PNG, Mermaid or JSON.
     Export(export::ExportArgs),
+    /// Who depends on a node, what it depends on, how two nodes connect, and impact.
+    Query(query::QueryArgs),
     /// List the rule catalogue.
     Rules(rules::RulesArgs),
     /// Print the documentation of one rule.
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Export(args) => export::run(args),
+        Command::Query(args) => query::run(args),
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
     };

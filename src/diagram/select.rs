@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use super::{Diagram, Edge, Node};
-use crate::node::{NodeId, NodeKind};
+use crate::node::NodeKind;
 use crate::report::text::clean;
 
 /// Which way `--focus` walks from its node.
@@ -97,55 +97,17 @@ fn suggest(suggestions: &[String]) -> String {
 /// Turns what a user typed into a node id: a node id (`model:fraud-scorer`), or a bare
 /// name (`fraud-scorer`) when exactly one node has it.
 pub fn resolve(diagram: &Diagram, text: &str) -> Result<String, SelectError> {
-    let text = text.trim();
-    if diagram.nodes.iter().any(|n| n.id == text) {
-        return Ok(text.to_string());
-    }
-    let candidates: Vec<String> = diagram
-        .nodes
-        .iter()
-        .filter(|n| n.name == text)
-        .map(|n| n.id.clone())
-        .collect();
-    match candidates.len() {
-        1 => Ok(candidates.into_iter().next().unwrap_or_default()),
-        0 => Err(SelectError::Unknown {
-            name: text.to_string(),
-            suggestions: closest(diagram, text),
-        }),
-        _ => Err(SelectError::Ambiguous {
-            name: text.to_string(),
+    let ids = diagram.nodes.iter().map(|n| n.id.as_str());
+    crate::names::resolve(text, ids).map_err(|e| match e {
+        crate::names::NameError::Unknown { suggestions } => SelectError::Unknown {
+            name: text.trim().to_string(),
+            suggestions,
+        },
+        crate::names::NameError::Ambiguous { candidates } => SelectError::Ambiguous {
+            name: text.trim().to_string(),
             candidates,
-        }),
-    }
-}
-
-/// Up to three node ids like `text`: those whose name contains it, then those a few edits
-/// away; entities before datasets.
-fn closest(diagram: &Diagram, text: &str) -> Vec<String> {
-    let lower = text.to_lowercase();
-    let parsed = NodeId::parse(text);
-    let typed_name = parsed.as_ref().map_or(text, |id| id.name());
-    let mut scored: Vec<(usize, bool, &str)> = diagram
-        .nodes
-        .iter()
-        .filter_map(|n| {
-            let is_dataset = n.kind == NodeKind::Dataset;
-            if !lower.is_empty() && n.name.to_lowercase().contains(&lower) {
-                return Some((0, is_dataset, n.id.as_str()));
-            }
-            let distance =
-                strsim::levenshtein(text, &n.id).min(strsim::levenshtein(typed_name, &n.name));
-            let allowed = (n.name.chars().count().min(typed_name.chars().count()) / 3).max(2);
-            (distance <= allowed).then_some((distance, is_dataset, n.id.as_str()))
-        })
-        .collect();
-    scored.sort_unstable();
-    scored
-        .into_iter()
-        .take(3)
-        .map(|(_, _, id)| id.to_string())
-        .collect()
+        },
+    })
 }
 
 /// The part of `diagram` that `selection` asks for.
@@ -459,6 +421,7 @@ pub fn namespace(node: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::NodeId;
 
     fn node(id: &str) -> Node {
         let parsed = NodeId::parse(id);

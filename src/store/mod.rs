@@ -2,6 +2,7 @@
 //! (`.lintage/lintage.db` by default), versioned with `PRAGMA user_version`, so that later
 //! commands (`check --against`, `diff`, `query`) can read a past scan back.
 
+pub mod lookup;
 pub mod memory;
 
 use std::io::Read;

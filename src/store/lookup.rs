@@ -1,0 +1,123 @@
+//! Point lookups on a stored snapshot for queries: the edges of one node at a time, through
+//! the primary key (by source) and `edge_by_target`, so a query touches only what it reaches.
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+
+/// One edge seen from the node it was looked up from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// The node at the other end.
+    pub node: String,
+    pub declared: bool,
+    pub observed: bool,
+    pub last_seen: Option<String>,
+}
+
+impl Store {
+    /// The edges leaving `node` (`downstream`) or entering it, sorted by the other end.
+    pub fn hops(
+        &self,
+        snapshot: i64,
+        node: &str,
+        downstream: bool,
+    ) -> Result<Vec<Hop>, StoreError> {
+        let sql = if downstream {
+            "SELECT target, declared, observed, last_seen FROM edge
+             WHERE snapshot_id = ?1 AND source = ?2 ORDER BY target"
+        } else {
+            // Without statistics SQLite prefers the primary key (it avoids a sort) and scans
+            // the whole snapshot; the index by target is what makes upstream walks cheap.
+            "SELECT source, declared, observed, last_seen FROM edge INDEXED BY edge_by_target
+             WHERE snapshot_id = ?1 AND target = ?2 ORDER BY source"
+        };
+        let mut statement = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| self.error("cannot read edges", e))?;
+        let rows = statement
+            .query_map(params![snapshot, node], |row| {
+                Ok(Hop {
+                    node: row.get(0)?,
+                    declared: row.get(1)?,
+                    observed: row.get(2)?,
+                    last_seen: row.get(3)?,
+                })
+            })
+            .map_err(|e| self.error("cannot read edges", e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error("cannot read edges", e))
+    }
+
+    /// Whether the snapshot has this node.
+    pub fn has_node(&self, snapshot: i64, id: &str) -> Result<bool, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT 1 FROM node WHERE snapshot_id = ?1 AND id = ?2")
+            .map_err(|e| self.error("cannot read nodes", e))?;
+        statement
+            .exists(params![snapshot, id])
+            .map_err(|e| self.error("cannot read nodes", e))
+    }
+
+    /// Every node id of the snapshot, sorted (for name resolution and suggestions).
+    pub fn node_ids(&self, snapshot: i64) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id FROM node WHERE snapshot_id = ?1 ORDER BY id")
+            .map_err(|e| self.error("cannot read nodes", e))?;
+        let rows = statement
+            .query_map([snapshot], |row| row.get(0))
+            .map_err(|e| self.error("cannot read nodes", e))?;
+        rows.collect::<Result<Vec<String>, _>>()
+            .map_err(|e| self.error("cannot read nodes", e))
+    }
+}
+
+impl Store {
+    /// Every edge of the snapshot, grouped by source (`downstream`) or by target, each group
+    /// sorted by the other end: for walks that reach so much that one read beats many.
+    pub fn all_hops(
+        &self,
+        snapshot: i64,
+        downstream: bool,
+    ) -> Result<std::collections::HashMap<String, Vec<Hop>>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT source, target, declared, observed, last_seen FROM edge WHERE snapshot_id = ?1",
+            )
+            .map_err(|e| self.error("cannot read edges", e))?;
+        let mut rows = statement
+            .query([snapshot])
+            .map_err(|e| self.error("cannot read edges", e))?;
+        let mut groups: std::collections::HashMap<String, Vec<Hop>> =
+            std::collections::HashMap::new();
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| self.error("cannot read edges", e))?
+        {
+            let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, bool, bool, Option<String>)> {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+            };
+            let (source, target, declared, observed, last_seen) =
+                read(row).map_err(|e| self.error("cannot read edges", e))?;
+            let (key, other) = if downstream {
+                (source, target)
+            } else {
+                (target, source)
+            };
+            groups.entry(key).or_default().push(Hop {
+                node: other,
+                declared,
+                observed,
+                last_seen,
+            });
+        }
+        for hops in groups.values_mut() {
+            hops.sort_by(|a, b| a.node.cmp(&b.node));
+        }
+        Ok(groups)
+    }
+}
