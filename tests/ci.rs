@@ -149,7 +149,7 @@ fn readme_ci_recipe_baseline_then_green_then_red_in_every_format() {
     let junit = lintage(&args(&base, &["--format", "junit"]));
     assert_eq!(junit.code, 1);
     assert!(junit.stdout.contains("principal:svc:newsletter"));
-    assert_xml_well_formed(&junit.stdout);
+    crate::util::assert_xml_well_formed(&junit.stdout);
 
     let markdown = lintage(&args(&base, &["--format", "markdown"]));
     assert_eq!(markdown.code, 1);
@@ -158,21 +158,6 @@ fn readme_ci_recipe_baseline_then_green_then_red_in_every_format() {
         markdown.stdout.contains("<details>"),
         "known findings are folded away"
     );
-}
-
-fn assert_xml_well_formed(text: &str) {
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut depth = 0i32;
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
-            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => panic!("not XML: {e}\n{text}"),
-        }
-    }
-    assert_eq!(depth, 0);
 }
 
 #[test]

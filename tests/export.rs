@@ -387,7 +387,7 @@ fn dot_parses_back_and_renders() {
         "{labels:?}"
     );
     let svg = run_dot(&dot);
-    assert_xml_well_formed(&svg);
+    crate::util::assert_xml_well_formed(&svg);
 }
 
 #[test]
@@ -395,7 +395,7 @@ fn svg_is_well_formed_xml_and_png_has_the_signature() {
     let sample = repo_path("samples/payments");
     let svg = text(export_bytes(&sample, "svg", &[]));
     assert!(svg.contains("<svg"), "{svg}");
-    assert_xml_well_formed(&svg);
+    crate::util::assert_xml_well_formed(&svg);
     let texts = svg_texts(&svg);
     assert!(texts.iter().any(|t| t == "fraud-scorer"), "{texts:?}");
     assert!(texts.iter().any(|t| t == "Legend"), "{texts:?}");
@@ -720,13 +720,13 @@ fn hostile_names_survive_dot_and_svg() {
     assert_eq!(first_lines, expected, "{dot}");
 
     let svg = run_dot(&dot);
-    assert_xml_well_formed(&svg);
+    crate::util::assert_xml_well_formed(&svg);
     let texts = svg_texts(&svg);
     for name in HOSTILE_NAMES {
         assert!(texts.contains(&shown(name)), "{name:?} in {texts:?}");
     }
     let svg = text(export_bytes(d.path(), "svg", &["--cluster", "namespace"]));
-    assert_xml_well_formed(&svg);
+    crate::util::assert_xml_well_formed(&svg);
     let png = export_bytes(d.path(), "png", &["--models-only"]);
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
 }
@@ -837,21 +837,6 @@ fn run_dot(dot: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("SVG is not UTF-8: {e}"))
-}
-
-fn assert_xml_well_formed(text: &str) {
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut depth = 0i32;
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
-            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => panic!("not XML: {e}\n{text}"),
-        }
-    }
-    assert_eq!(depth, 0);
 }
 
 /// The text of every `<text>` element of an SVG, entities resolved.

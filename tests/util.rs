@@ -168,3 +168,19 @@ pub fn assert_valid(schema_file: &str, document: &Value) {
         errors.join("\n")
     );
 }
+
+/// Parses XML with quick-xml: every element closed, nothing unparseable.
+pub fn assert_xml_well_formed(text: &str) {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not XML: {e}\n{text}"),
+        }
+    }
+    assert_eq!(depth, 0);
+}

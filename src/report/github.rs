@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{ScanReport, count_by_severity};
+use super::ScanReport;
 use crate::finding::Severity;
 
 pub fn render(report: &ScanReport<'_>) -> String {
@@ -35,16 +35,7 @@ pub fn render(report: &ScanReport<'_>) -> String {
         );
     }
 
-    let (errors, warnings, infos) = count_by_severity(findings);
-    let mut summary = if findings.is_empty() {
-        "no findings".to_string()
-    } else {
-        format!(
-            "{errors} error{}, {warnings} warning{}, {infos} info",
-            plural(errors),
-            plural(warnings)
-        )
-    };
+    let mut summary = super::severity_summary(findings);
     if let Some(baseline) = report.baseline {
         let new = findings.iter().filter(|f| baseline.is_new(f)).count();
         let _ = write!(summary, " ({new} new");
@@ -56,10 +47,6 @@ pub fn render(report: &ScanReport<'_>) -> String {
     // Not a workflow command: the runner prints it as it is.
     let _ = writeln!(out, "lintage: {summary}");
     out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// A command's message, escaped as the runner unescapes it. Other control characters have no

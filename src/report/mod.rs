@@ -78,6 +78,20 @@ pub struct Summary {
     pub malformed_records: u64,
 }
 
+/// "2 errors, 1 warning, 3 info", or "no findings".
+pub fn severity_summary(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no findings".to_string();
+    }
+    let (errors, warnings, infos) = count_by_severity(findings);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "{errors} error{}, {warnings} warning{}, {infos} info",
+        plural(errors),
+        plural(warnings)
+    )
+}
+
 /// Findings per severity: (error, warning, info).
 pub fn count_by_severity(findings: &[Finding]) -> (usize, usize, usize) {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();

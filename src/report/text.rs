@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{ScanReport, count_by_severity};
+use super::ScanReport;
 use crate::finding::{Evidence, Finding, Severity};
 
 /// Evidence lines shown per finding; the JSON report has them all.
@@ -167,16 +167,7 @@ pub fn render(report: &ScanReport<'_>, style: Style) -> String {
     }
 
     let s = &report.summary;
-    let (errors, warnings, infos) = count_by_severity(findings);
-    let found = if findings.is_empty() {
-        "no findings".to_string()
-    } else {
-        format!(
-            "{errors} error{}, {warnings} warning{}, {infos} info",
-            plural(errors),
-            plural(warnings)
-        )
-    };
+    let found = super::severity_summary(findings);
     let found = match report.baseline {
         Some(b) => {
             let new = findings.iter().filter(|f| b.is_new(f)).count();

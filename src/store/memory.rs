@@ -3,7 +3,7 @@
 //! work the same on a deployment folder as on a stored snapshot, without a database.
 
 use super::{
-    DeclarationRow, InputFile, Snapshot, SnapshotInfo, StoredEdge, StoredFinding, StoredNode,
+    InputFile, Snapshot, SnapshotInfo, StoredEdge, StoredFinding, StoredNode, declaration_rows,
     loop_kind_str,
 };
 use crate::pipeline::Analysis;
@@ -99,15 +99,7 @@ pub fn snapshot(analysis: &Analysis, root: &str, command: &str) -> Snapshot {
 
 /// The `edge.declarations` column as `Store::load` parses it: the same rows, as JSON values.
 fn declarations_value(declarations: &[crate::graph::Declaration]) -> serde_json::Value {
-    let rows: Vec<DeclarationRow<'_>> = declarations
-        .iter()
-        .map(|d| DeclarationRow {
-            key: d.key.key(),
-            file: &d.file,
-            line: d.line,
-            via: d.via.as_ref().map(|v| v.as_str()),
-        })
-        .collect();
+    let rows = declaration_rows(declarations);
     // Rows of strings and numbers always serialize.
     serde_json::to_value(rows).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
 }

@@ -964,12 +964,9 @@ struct DeclarationRow<'a> {
     via: Option<&'a str>,
 }
 
-fn declarations_json(declarations: &[crate::graph::Declaration], out: &mut String) {
-    if declarations.is_empty() {
-        out.push_str("[]");
-        return;
-    }
-    let rows: Vec<DeclarationRow<'_>> = declarations
+/// The rows of the `edge.declarations` column.
+fn declaration_rows(declarations: &[crate::graph::Declaration]) -> Vec<DeclarationRow<'_>> {
+    declarations
         .iter()
         .map(|d| DeclarationRow {
             key: d.key.key(),
@@ -977,8 +974,15 @@ fn declarations_json(declarations: &[crate::graph::Declaration], out: &mut Strin
             line: d.line,
             via: d.via.as_ref().map(|v| v.as_str()),
         })
-        .collect();
-    out.push_str(&json(&rows));
+        .collect()
+}
+
+fn declarations_json(declarations: &[crate::graph::Declaration], out: &mut String) {
+    if declarations.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    out.push_str(&json(&declaration_rows(declarations)));
 }
 
 /// Now, as RFC 3339 UTC to the second (`2026-11-01T12:00:00Z`), so that all `created_at`
