@@ -61,6 +61,9 @@ struct SourceCfg {
 pub enum SourceFormat {
     Manifest,
     Ndjson,
+    /// OpenLineage events (src/ingest/openlineage.rs).
+    #[serde(rename = "openlineage")]
+    OpenLineage,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod determinism;
 mod export;
+mod formats;
 mod golden;
 mod ingest;
 mod planted;

@@ -160,7 +160,18 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
             line: identity.line,
         });
     }
-    let identities = IdentityMap::new(claims, declared_at.keys().cloned());
+    // Entities known from the files themselves (OpenLineage jobs) are nodes that principals
+    // spelled as their id map to, though no manifest declares them.
+    for entity in &facts.entities {
+        builder.nodes.entry(entity.clone()).or_default();
+    }
+    let identities = IdentityMap::new(
+        claims,
+        declared_at
+            .keys()
+            .cloned()
+            .chain(facts.entities.iter().cloned()),
+    );
 
     // Observed edges first: a model's observed writes are outputs that `model:NAME` entries
     // stand for.

@@ -3,6 +3,7 @@
 
 pub mod manifest;
 pub mod ndjson;
+pub mod openlineage;
 pub mod sql;
 pub mod tree;
 
@@ -189,6 +190,9 @@ pub struct Facts {
     pub skipped: Vec<(String, String)>,
     /// Every file read (manifests and logs), sorted by path, with its size and content hash.
     pub inputs: Vec<InputFile>,
+    /// Entities known from the files themselves (an OpenLineage job) that no manifest
+    /// declares: they become nodes, and a principal spelled as their id maps to them.
+    pub entities: Vec<crate::node::NodeId>,
 }
 
 /// An input file, relative to the deployment root, and its digest.
@@ -220,6 +224,14 @@ pub enum IngestError {
 enum FileRole {
     Manifest,
     Log,
+    /// Recognised by its content: see `detect`.
+    Detected(Detected),
+}
+
+/// Formats recognised by content, with no configuration (SPEC.md, "Discovery").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detected {
+    OpenLineage,
 }
 
 /// A file found under the deployment root.
@@ -249,8 +261,9 @@ pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, I
 
     let logs: Vec<&Found> = found.iter().filter(|f| f.role == FileRole::Log).collect();
     facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
-    let (edges, stats, log_inputs) = read_logs(&logs, settings)?;
+    let (mut edges, mut stats, log_inputs) = read_logs(&logs, settings)?;
     facts.inputs.extend(log_inputs);
+    stats.absorb(read_detected(&found, settings, &mut facts, &mut edges)?);
     facts.inputs.sort_by(|a, b| a.path.cmp(&b.path));
     facts.stats = stats;
     facts.stats.samples.sort();
@@ -268,6 +281,51 @@ pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, I
     }
     facts.observed = edges.into_sorted();
     Ok(facts)
+}
+
+/// Reads the files whose format was recognised by content. Their files follow the native logs
+/// in `Facts::log_files`.
+fn read_detected(
+    found: &[Found],
+    settings: &Settings,
+    facts: &mut Facts,
+    edges: &mut ObservedEdges,
+) -> Result<LogStats, IngestError> {
+    let mut reader = openlineage::Reader::default();
+    let window = openlineage::Window {
+        since: settings.since,
+        until: settings.until,
+    };
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::OpenLineage))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        let index = facts.log_files.len();
+        facts.log_files.push(file.display.clone());
+        facts.inputs.push(InputFile {
+            path: file.display.clone(),
+            digest: FileDigest::of_bytes(&bytes),
+        });
+        let text = String::from_utf8_lossy(&bytes);
+        reader.read(&text, index, &file.display, &window);
+    }
+    let (ol_edges, manifests, jobs, stats) = reader.finish();
+    edges.merge_from(ol_edges);
+    let declared: std::collections::HashSet<_> = manifests.iter().map(Manifest::id).collect();
+    for file in manifests.iter().map(|m| &m.file) {
+        if !facts.manifest_files.contains(file) {
+            facts.manifest_files.push(file.clone());
+        }
+    }
+    facts.manifests.extend(manifests);
+    facts
+        .entities
+        .extend(jobs.into_iter().filter(|j| !declared.contains(j)));
+    Ok(stats)
 }
 
 fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError> {
@@ -418,6 +476,25 @@ fn role_by_name(name: &str) -> Option<FileRole> {
     }
 }
 
+/// The format of a `.json`, `.jsonl` or `.ndjson` file that its first bytes show to be
+/// something other than a native manifest or log.
+fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
+    let lower = display.to_ascii_lowercase();
+    let candidate = match role {
+        FileRole::Manifest => lower.ends_with(".json"),
+        FileRole::Log => lower.ends_with(".jsonl") || lower.ends_with(".ndjson"),
+        FileRole::Detected(_) => false,
+    };
+    if !candidate {
+        return None;
+    }
+    let mut head = Vec::with_capacity(8192);
+    let file = std::fs::File::open(path).ok()?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head).ok()?;
+    let head = String::from_utf8_lossy(&head);
+    openlineage::sniff(&head).then_some(Detected::OpenLineage)
+}
+
 /// Lists the files to ingest, sorted by their path relative to the root.
 fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError> {
     let mut files = Vec::new();
@@ -437,6 +514,10 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
         }
         if settings.sources.is_empty() {
             if let Some(role) = role_by_name(&display) {
+                let role = match detect(&path, &display, role) {
+                    Some(format) => FileRole::Detected(format),
+                    None => role,
+                };
                 found.push(Found {
                     path,
                     display,
@@ -449,6 +530,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
             let role = match source.format {
                 SourceFormat::Manifest => FileRole::Manifest,
                 SourceFormat::Ndjson => FileRole::Log,
+                SourceFormat::OpenLineage => FileRole::Detected(Detected::OpenLineage),
             };
             found.push(Found {
                 path,

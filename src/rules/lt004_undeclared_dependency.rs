@@ -18,7 +18,12 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context<'_>) -> Vec<Finding> {
     let graph = cx.graph;
     let mut findings = Vec::new();
-    for entity in graph.nodes().filter(|&n| graph.kind(n).is_entity()) {
+    // Only an entity with a declaration source (a manifest, or a format that declares
+    // lineage) can leave something undeclared; one known only from logs declares nothing.
+    for entity in graph
+        .nodes()
+        .filter(|&n| graph.kind(n).is_entity() && graph.manifest(n).is_some())
+    {
         for (edge, dataset) in graph.neighbours(entity, Direction::Incoming) {
             let edge = &graph.graph[edge];
             let Some(seen) = &edge.observed else {

@@ -1,0 +1,264 @@
+//! Formats recognised by content (SPEC.md, "Discovery"): real files from other systems, read
+//! with no configuration, into the same lineage graph as native manifests and logs.
+
+use serde_json::Value;
+
+use crate::util::{Deployment, lintage, path_str, repo_path};
+
+fn fixture(relative: &str) -> Vec<u8> {
+    let path = repo_path(&format!("tests/fixtures/{relative}"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
+/// `lintage export DIR --format json`.
+fn export(d: &Deployment) -> Value {
+    let run = lintage(&["export", path_str(d.path()), "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+}
+
+fn edge<'a>(graph: &'a Value, from: &str, to: &str) -> Option<&'a Value> {
+    graph["edges"]
+        .as_array()?
+        .iter()
+        .find(|e| e["from"] == from && e["to"] == to)
+}
+
+fn event(
+    event_type: &str,
+    run: &str,
+    time: &str,
+    job: &str,
+    inputs: &str,
+    outputs: &str,
+) -> String {
+    let list = |names: &str| {
+        names
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("{{\"namespace\":\"db\",\"name\":\"{n}\"}}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "{{\"eventType\":\"{event_type}\",\"eventTime\":\"{time}\",\"run\":{{\"runId\":\"{run}\"}},\"job\":{{\"namespace\":\"sched\",\"name\":\"{job}\"}},\"inputs\":[{}],\"outputs\":[{}],\"producer\":\"test\"}}",
+        list(inputs),
+        list(outputs)
+    )
+}
+
+#[test]
+fn the_marquez_seed_gives_the_five_hop_chain() {
+    let d = Deployment::new();
+    d.file(
+        "lineage/seed_metadata.json",
+        fixture("openlineage/seed_metadata.json"),
+    );
+    let run = lintage(&[
+        "query",
+        "path",
+        "dataset:food_delivery/public.menus",
+        "dataset:food_delivery/public.popular_orders_day_of_week",
+        "--deployment",
+        path_str(d.path()),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = run.stdout.clone();
+    let hops = [
+        "dataset:food_delivery/public.menus",
+        "dataset:food_delivery/public.orders_7_days",
+        "dataset:food_delivery/public.delivery_7_days",
+        "dataset:food_delivery/public.top_delivery_times",
+        "dataset:food_delivery/public.popular_orders_day_of_week",
+    ];
+    let mut at = 0;
+    for hop in hops {
+        let found = text[at..]
+            .find(hop)
+            .unwrap_or_else(|| panic!("{hop} missing after byte {at} in {text}"));
+        at += found + hop.len();
+    }
+    // Jobs known only from events declare nothing, so nothing is "undeclared".
+    let scan = d.scan_json(&[]);
+    assert_eq!(scan.code, 0, "{}", scan.stderr);
+    let findings = scan.findings();
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f.starts_with("LT004") && !f.starts_with("LT008")),
+        "{findings:?}"
+    );
+    assert_eq!(scan.json()["summary"]["malformed_records"], 0);
+}
+
+#[test]
+fn start_running_complete_of_one_run_count_once() {
+    let d = Deployment::new();
+    let events = [
+        event("START", "r1", "2026-11-01T00:00:00Z", "build", "a", "b"),
+        event("RUNNING", "r1", "2026-11-01T00:01:00Z", "build", "a", "b"),
+        event("COMPLETE", "r1", "2026-11-01T00:02:00Z", "build", "a", "b"),
+        event("COMPLETE", "r2", "2026-11-02T00:00:00Z", "build", "a", "b"),
+    ];
+    d.file("events.ndjson", events.join("\n") + "\n");
+    let graph = export(&d);
+    let read = edge(&graph, "dataset:db/a", "job:sched/build").unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(read["observation"]["count"], 2);
+    assert_eq!(read["observation"]["first_seen"], "2026-11-01T00:00:00Z");
+    assert_eq!(read["observation"]["last_seen"], "2026-11-02T00:00:00Z");
+    assert_eq!(read["observation"]["file"], "events.ndjson");
+    assert_eq!(read["observation"]["line"], 1);
+    assert!(edge(&graph, "job:sched/build", "dataset:db/b").is_some());
+}
+
+#[test]
+fn arrays_marquez_dumps_and_single_events_are_read() {
+    let d = Deployment::new();
+    d.file(
+        "array.json",
+        format!(
+            "[\n{},\n{}\n]\n",
+            event("COMPLETE", "r1", "2026-11-01T00:00:00Z", "one", "a", "b"),
+            event("COMPLETE", "r2", "2026-11-01T00:00:00Z", "two", "b", "c")
+        ),
+    )
+    .file(
+        "dump.json",
+        format!(
+            "{{\"events\": [\n{}\n], \"totalCount\": 1}}",
+            event("COMPLETE", "r3", "2026-11-01T00:00:00Z", "three", "c", "d")
+        ),
+    )
+    .file(
+        "single.json",
+        event("COMPLETE", "r4", "2026-11-01T00:00:00Z", "four", "d", "e"),
+    )
+    .file(
+        "required_only.json",
+        fixture("openlineage/event_required_only.json"),
+    );
+    let graph = export(&d);
+    for (from, to) in [
+        ("job:sched/one", "dataset:db/b"),
+        ("dataset:db/b", "job:sched/two"),
+        ("job:sched/three", "dataset:db/d"),
+        ("job:sched/four", "dataset:db/e"),
+    ] {
+        assert!(edge(&graph, from, to).is_some(), "{from} -> {to}: {graph}");
+    }
+    let two = edge(&graph, "dataset:db/b", "job:sched/two").unwrap_or_else(|| panic!());
+    assert_eq!(two["observation"]["line"], 3);
+    let nodes: Vec<&str> = graph["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(nodes.contains(&"job:my-namespace/myjob"), "{nodes:?}");
+}
+
+#[test]
+fn symlinks_merge_aliases_into_the_first_symlink() {
+    let d = Deployment::new();
+    let aliased = "{\"eventType\":\"COMPLETE\",\"eventTime\":\"2026-11-01T00:00:00Z\",\"run\":{\"runId\":\"r1\"},\"job\":{\"namespace\":\"spark\",\"name\":\"w\"},\"outputs\":[{\"namespace\":\"s3://b\",\"name\":\"warehouse/t\",\"facets\":{\"symlinks\":{\"identifiers\":[{\"namespace\":\"hive\",\"name\":\"db.t\",\"type\":\"TABLE\"}]},\"someUnknownFacet\":{\"x\":1}}}]}";
+    let direct = "{\"eventType\":\"COMPLETE\",\"eventTime\":\"2026-11-01T00:00:00Z\",\"run\":{\"runId\":\"r2\"},\"job\":{\"namespace\":\"spark\",\"name\":\"r\"},\"inputs\":[{\"namespace\":\"hive\",\"name\":\"db.t\"}]}";
+    d.file("events.jsonl", format!("{aliased}\n{direct}\n"));
+    let path = lintage(&[
+        "query",
+        "path",
+        "job:spark/w",
+        "job:spark/r",
+        "--deployment",
+        path_str(d.path()),
+    ]);
+    assert_eq!(path.code, 0, "{}{}", path.stdout, path.stderr);
+    assert!(path.stdout.contains("dataset:hive/db.t"), "{}", path.stdout);
+}
+
+#[test]
+fn broken_events_are_counted_with_file_and_index_never_fatal() {
+    let d = Deployment::new();
+    d.file(
+        "events.json",
+        format!(
+            "[\n{},\n{{\"eventType\":\"START\",\"eventTime\":\"{{{{RUN_START_TIME}}}}\",\"run\":{{\"runId\":\"x\"}},\"job\":{{\"namespace\":\"n\",\"name\":\"j\"}}}},\n{{\"eventType\":\"START\",\"eventTime\":\"${{json-unit.any-string}}\",\"run\":{{}},\"job\":{{\"namespace\":\"n\",\"name\":\"j\"}}}},\n{{\"eventType\":\"START\",\"run\":{{\"runId\":\"y\"}}}}\n]\n",
+            event("COMPLETE", "r1", "2026-11-01T00:00:00Z", "ok", "a", "b")
+        ),
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["malformed_records"], 3);
+    assert_eq!(run.json()["summary"]["log_records"], 1);
+    let text = lintage(&["scan", path_str(d.path())]);
+    assert!(
+        text.stdout.contains("events.json:3: event #2 of the array")
+            || text.stderr.contains("events.json:3: event #2 of the array"),
+        "{}{}",
+        text.stdout,
+        text.stderr
+    );
+    let strict = d.scan_json(&["--strict"]);
+    assert_eq!(strict.code, 2, "{}", strict.stdout);
+}
+
+#[test]
+fn job_events_declare_lineage_that_runs_are_judged_against() {
+    let d = Deployment::new();
+    d.file("job_event.json", fixture("openlineage/event_job_event.json"))
+        .file(
+            "run.json",
+            "{\"eventType\":\"COMPLETE\",\"eventTime\":\"2026-11-01T00:00:00Z\",\"run\":{\"runId\":\"r\"},\"job\":{\"namespace\":\"my-scheduler-namespace\",\"name\":\"myjob\"},\"inputs\":[{\"namespace\":\"my-datasource-namespace\",\"name\":\"instance.schema.input-1\"},{\"namespace\":\"my-datasource-namespace\",\"name\":\"instance.schema.other\"}]}",
+        );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let findings = run.findings();
+    assert!(
+        findings.contains(
+            &"LT004 job:my-scheduler-namespace/myjob dataset:my-datasource-namespace/instance.schema.other"
+                .to_string()
+        ),
+        "{findings:?}"
+    );
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.contains("input-1") && f.starts_with("LT004")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn a_native_log_line_with_job_fields_stays_a_native_log() {
+    let d = Deployment::new();
+    d.file(
+        "logs/a.jsonl",
+        "{\"ts\":\"2026-11-01T12:00:00Z\",\"principal\":\"svc:x\",\"action\":\"read\",\"resource\":\"t\",\"job\":\"j\",\"run\":\"1\",\"runId\":\"1\"}\n",
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["log_records"], 1);
+    assert_eq!(run.json()["summary"]["malformed_records"], 0);
+}
+
+/// Every OpenLineage file of the shared corpus ingests without error (skipped when the
+/// corpus is not beside this clone).
+#[test]
+fn the_shared_openlineage_corpus_ingests() {
+    let corpus = repo_path("../shared/corpus/openlineage");
+    if !corpus.is_dir() {
+        return;
+    }
+    let run = lintage(&[
+        "scan",
+        path_str(&corpus),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    assert!(report["summary"]["log_records"].as_u64().unwrap_or(0) > 200);
+}
