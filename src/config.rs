@@ -64,6 +64,8 @@ pub enum SourceFormat {
     /// OpenLineage events (src/ingest/openlineage.rs).
     #[serde(rename = "openlineage")]
     OpenLineage,
+    /// A dbt `manifest.json` (src/ingest/dbt.rs).
+    Dbt,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -262,3 +262,94 @@ fn the_shared_openlineage_corpus_ingests() {
     let report = run.json();
     assert!(report["summary"]["log_records"].as_u64().unwrap_or(0) > 200);
 }
+
+#[test]
+fn dbt_exposures_are_declared_consumers_downstream_of_their_models() {
+    let d = Deployment::new();
+    d.file("target/manifest.json", fixture("dbt/manifest.json"))
+        .file("target/run_results.json", fixture("dbt/run_results.json"));
+    let run = lintage(&[
+        "query",
+        "dependents",
+        "dataset:dbt.main_marts.customers_v3",
+        "--deployment",
+        path_str(d.path()),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let results: Vec<String> = run.json()["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{} {}", r["node"].as_str().unwrap_or(""), r["declared"]))
+        .collect();
+    for expected in [
+        "service:customers true",
+        "model:churn true",
+        "job:dbt.main_marts.orders true",
+    ] {
+        assert!(results.contains(&expected.to_string()), "{results:?}");
+    }
+    let graph = export(&d);
+    // Quotes dropped; a source read through an expression is named database.schema.identifier.
+    for (from, to) in [
+        (
+            "dataset:dbt.main.raw_customers",
+            "job:dbt.main_stg.stg_customers",
+        ),
+        ("dataset:dbt.crm.accounts", "job:dbt.main_stg.stg_customers"),
+        (
+            "job:dbt.main_stg.stg_customers",
+            "dataset:dbt.main_stg.stg_customers",
+        ),
+        ("dataset:dbt.main_marts.orders", "model:churn"),
+    ] {
+        let e = edge(&graph, from, to).unwrap_or_else(|| panic!("{from} -> {to}: {graph}"));
+        assert_eq!(e["declared"], true);
+    }
+    let scan = d.scan_json(&[]);
+    assert_eq!(scan.code, 0, "{}", scan.stderr);
+    assert!(
+        !scan.stdout.contains("not_null_orders_id"),
+        "tests are not lineage"
+    );
+}
+
+#[test]
+fn a_broken_dbt_manifest_is_skipped_with_its_location() {
+    let d = Deployment::new();
+    d.file(
+        "manifest.json",
+        "{\"metadata\": {\"dbt_schema_version\": \"https://schemas.getdbt.com/dbt/manifest/v12.json\"},\n \"nodes\": {,}}",
+    )
+    .file("m.yaml", "kind: job\nname: real\noutputs: [x]\n");
+    let run = lintage(&["scan", path_str(d.path())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("manifest.json: line 2"), "{all}");
+}
+
+/// The dbt manifests of the shared corpus ingest without error (skipped when the corpus is
+/// not beside this clone).
+#[test]
+fn the_shared_dbt_corpus_ingests() {
+    let corpus = repo_path("../shared/corpus/dbt");
+    if !corpus.is_dir() {
+        return;
+    }
+    let run = lintage(&[
+        "query",
+        "dependents",
+        "dataset:dbt.main_marts.customers_v3",
+        "--deployment",
+        path_str(&corpus),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("service:customers"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("service:pulse_queries"),
+        "{}",
+        run.stdout
+    );
+}

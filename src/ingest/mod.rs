@@ -1,6 +1,7 @@
 //! Ingest: finds a deployment's files and turns them into facts with source locations:
 //! the manifests, and the observed (principal, resource, action) edges of the logs.
 
+pub mod dbt;
 pub mod manifest;
 pub mod ndjson;
 pub mod openlineage;
@@ -232,6 +233,7 @@ enum FileRole {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Detected {
     OpenLineage,
+    Dbt,
 }
 
 /// A file found under the deployment root.
@@ -312,6 +314,46 @@ fn read_detected(
         });
         let text = String::from_utf8_lossy(&bytes);
         reader.read(&text, index, &file.display, &window);
+    }
+    let mut from_dbt: HashMap<crate::node::NodeId, String> = HashMap::new();
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::Dbt))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let manifests = match dbt::read(&text, &file.display) {
+            Ok(manifests) => manifests,
+            Err(reason) => {
+                facts.skipped.push((file.display.clone(), reason));
+                continue;
+            }
+        };
+        facts.inputs.push(InputFile {
+            path: file.display.clone(),
+            digest: FileDigest::of_bytes(&bytes),
+        });
+        facts.manifest_files.push(file.display.clone());
+        let mut again = 0usize;
+        for manifest in manifests {
+            // Two manifest.json of one project (an old copy kept beside the new one) declare
+            // the same relations: the first file in path order wins.
+            if from_dbt.contains_key(&manifest.id()) {
+                again += 1;
+                continue;
+            }
+            from_dbt.insert(manifest.id(), file.display.clone());
+            facts.manifests.push(manifest);
+        }
+        if again > 0 {
+            facts.skipped.push((
+                file.display.clone(),
+                format!("{again} dbt node(s) already declared by an earlier dbt manifest; the first is kept"),
+            ));
+        }
     }
     let (ol_edges, manifests, jobs, stats) = reader.finish();
     edges.merge_from(ol_edges);
@@ -492,7 +534,11 @@ fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     let file = std::fs::File::open(path).ok()?;
     std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head).ok()?;
     let head = String::from_utf8_lossy(&head);
-    openlineage::sniff(&head).then_some(Detected::OpenLineage)
+    if role == FileRole::Manifest && dbt::sniff(&head) {
+        Some(Detected::Dbt)
+    } else {
+        openlineage::sniff(&head).then_some(Detected::OpenLineage)
+    }
 }
 
 /// Lists the files to ingest, sorted by their path relative to the root.
@@ -531,6 +577,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::Manifest => FileRole::Manifest,
                 SourceFormat::Ndjson => FileRole::Log,
                 SourceFormat::OpenLineage => FileRole::Detected(Detected::OpenLineage),
+                SourceFormat::Dbt => FileRole::Detected(Detected::Dbt),
             };
             found.push(Found {
                 path,
