@@ -66,6 +66,9 @@ pub enum SourceFormat {
     OpenLineage,
     /// A dbt `manifest.json` (src/ingest/dbt.rs).
     Dbt,
+    /// A Hugging Face model card (src/ingest/model_card.rs).
+    #[serde(rename = "model_card")]
+    ModelCard,
 }
 
 #[derive(Debug, Deserialize, Default)]

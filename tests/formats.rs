@@ -353,3 +353,101 @@ fn the_shared_dbt_corpus_ingests() {
         run.stdout
     );
 }
+
+#[test]
+fn model_cards_give_base_model_chains_and_training_data() {
+    let d = Deployment::new();
+    for card in [
+        "acme/base-7b/README.md",
+        "acme/coder-7b/README.md",
+        "acme/coder-7b-instruct/README.md",
+        "quant/coder-7b-instruct-gguf/README.md",
+        "acme/merge-7b/README.md",
+    ] {
+        d.file(
+            &format!("hub/{card}"),
+            fixture(&format!("hf_model_cards/{card}")),
+        );
+    }
+    d.file("README.md", "# Our deployment\n\nNo front matter here.\n")
+        .file("docs/notes.md", "---\ntitle: notes\n---\n");
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let chain = crate::util::of_code(&report, "LT003")
+        .into_iter()
+        .find(|f| f["subject"] == "model:quant/coder-7b-instruct-gguf")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(chain["severity"], "warning");
+    assert_eq!(
+        chain["path"],
+        serde_json::json!([
+            "model:acme/base-7b",
+            "model:acme/coder-7b",
+            "model:acme/coder-7b-instruct",
+            "model:quant/coder-7b-instruct-gguf"
+        ])
+    );
+    let graph = export(&d);
+    let training = edge(
+        &graph,
+        "dataset:hf://datasets/acme/code-corpus",
+        "model:acme/coder-7b",
+    )
+    .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(training["declared"], true);
+    // A parent with no card is a model node with no manifest; a repeated parent is one edge;
+    // a card naming itself adds no loop.
+    let nodes = graph["nodes"].as_array().cloned().unwrap_or_default();
+    let missing = nodes
+        .iter()
+        .find(|n| n["id"] == "model:other/missing-7b")
+        .unwrap_or_else(|| panic!("{graph}"));
+    assert!(missing["manifest"].is_null(), "{missing}");
+    assert!(edge(&graph, "model:acme/coder-7b", "model:acme/merge-7b").is_some());
+    assert!(edge(&graph, "model:acme/merge-7b", "model:acme/merge-7b").is_none());
+    assert!(crate::util::of_code(&report, "LT002").is_empty());
+    assert!(
+        !nodes
+            .iter()
+            .any(|n| n["id"] == "model:README" || n["id"] == "model:notes"),
+        "{graph}"
+    );
+}
+
+#[test]
+fn broken_model_card_front_matter_is_skipped_with_its_line() {
+    let d = Deployment::new();
+    d.file(
+        "org/bad/README.md",
+        "---\nbase_model: [unclosed\nlicense: mit\n---\n",
+    )
+    .file("org/good/README.md", "---\nbase_model: org/base\n---\n");
+    let run = lintage(&["scan", path_str(d.path())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("org/bad/README.md: line"), "{all}");
+    let graph = export(&d);
+    assert!(
+        edge(&graph, "model:org/base", "model:org/good").is_some(),
+        "{graph}"
+    );
+}
+
+/// The model cards of the shared corpus give the four-model Qwen2.5-Coder chain (skipped
+/// when the corpus is not beside this clone).
+#[test]
+fn the_shared_model_cards_give_the_qwen_chain() {
+    let corpus = repo_path("../shared/corpus/hf_model_cards");
+    if !corpus.is_dir() {
+        return;
+    }
+    let run = lintage(&["scan", path_str(&corpus), "--format", "json", "--no-store"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let chain = crate::util::of_code(&report, "LT003")
+        .into_iter()
+        .find(|f| f["subject"] == "model:bartowski/Qwen2.5-Coder-7B-Instruct-GGUF")
+        .unwrap_or_else(|| panic!("no chain"));
+    assert_eq!(chain["path"].as_array().map(Vec::len), Some(4));
+}

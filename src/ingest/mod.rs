@@ -3,6 +3,7 @@
 
 pub mod dbt;
 pub mod manifest;
+pub mod model_card;
 pub mod ndjson;
 pub mod openlineage;
 pub mod sql;
@@ -234,6 +235,7 @@ enum FileRole {
 enum Detected {
     OpenLineage,
     Dbt,
+    ModelCard,
 }
 
 /// A file found under the deployment root.
@@ -353,6 +355,27 @@ fn read_detected(
                 file.display.clone(),
                 format!("{again} dbt node(s) already declared by an earlier dbt manifest; the first is kept"),
             ));
+        }
+    }
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::ModelCard))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        match model_card::read(&String::from_utf8_lossy(&bytes), &file.display) {
+            Ok(Some(manifest)) => {
+                facts.inputs.push(InputFile {
+                    path: file.display.clone(),
+                    digest: FileDigest::of_bytes(&bytes),
+                });
+                facts.manifest_files.push(file.display.clone());
+                facts.manifests.push(manifest);
+            }
+            Ok(None) => {}
+            Err(reason) => facts.skipped.push((file.display.clone(), reason)),
         }
     }
     let (ol_edges, manifests, jobs, stats) = reader.finish();
@@ -530,15 +553,20 @@ fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     if !candidate {
         return None;
     }
-    let mut head = Vec::with_capacity(8192);
-    let file = std::fs::File::open(path).ok()?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head).ok()?;
-    let head = String::from_utf8_lossy(&head);
+    let head = head(path)?;
     if role == FileRole::Manifest && dbt::sniff(&head) {
         Some(Detected::Dbt)
     } else {
         openlineage::sniff(&head).then_some(Detected::OpenLineage)
     }
+}
+
+/// The first 8 KiB of a file, as text.
+fn head(path: &Path) -> Option<String> {
+    let mut head = Vec::with_capacity(8192);
+    let file = std::fs::File::open(path).ok()?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head).ok()?;
+    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Lists the files to ingest, sorted by their path relative to the root.
@@ -559,7 +587,17 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
             continue;
         }
         if settings.sources.is_empty() {
-            if let Some(role) = role_by_name(&display) {
+            if display.to_ascii_lowercase().ends_with(".md") {
+                if head(&path).is_some_and(|h| model_card::sniff(&h)) {
+                    found.push(Found {
+                        path,
+                        display,
+                        role: FileRole::Detected(Detected::ModelCard),
+                        fields: None,
+                        explicit: false,
+                    });
+                }
+            } else if let Some(role) = role_by_name(&display) {
                 let role = match detect(&path, &display, role) {
                     Some(format) => FileRole::Detected(format),
                     None => role,
@@ -578,6 +616,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::Ndjson => FileRole::Log,
                 SourceFormat::OpenLineage => FileRole::Detected(Detected::OpenLineage),
                 SourceFormat::Dbt => FileRole::Detected(Detected::Dbt),
+                SourceFormat::ModelCard => FileRole::Detected(Detected::ModelCard),
             };
             found.push(Found {
                 path,
