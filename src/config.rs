@@ -69,6 +69,8 @@ pub enum SourceFormat {
     /// A Hugging Face model card (src/ingest/model_card.rs).
     #[serde(rename = "model_card")]
     ModelCard,
+    /// An MLflow `MLmodel` file (src/ingest/mlflow.rs).
+    Mlmodel,
 }
 
 #[derive(Debug, Deserialize, Default)]

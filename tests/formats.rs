@@ -451,3 +451,76 @@ fn the_shared_model_cards_give_the_qwen_chain() {
         .unwrap_or_else(|| panic!("no chain"));
     assert_eq!(chain["path"].as_array().map(Vec::len), Some(4));
 }
+
+/// Copies every file under tests/fixtures/`from` into the deployment under `to`.
+fn copy_tree(d: &Deployment, from: &str, to: &str) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let root = repo_path(&format!("tests/fixtures/{from}"));
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    assert!(!files.is_empty(), "{root:?}");
+    for file in files {
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        d.file(&format!("{to}/{relative}"), bytes);
+    }
+}
+
+#[test]
+fn mlmodel_files_are_models_with_resources_and_run_datasets() {
+    let d = Deployment::new();
+    copy_tree(&d, "mlflow", "ml");
+    d.file(
+        "ml/broken/MLmodel",
+        "flavors:\n  sklearn: {}\nrun_id: [unclosed\n",
+    );
+    let run = lintage(&["scan", path_str(d.path())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("ml/broken/MLmodel: line"), "{all}");
+    let graph = export(&d);
+    // The registered model name wins over the folder; resources are declared inputs.
+    for (from, to) in [
+        (
+            "dataset:endpoint:databricks-dbrx-instruct",
+            "model:rag.sunish.test_mflow",
+        ),
+        (
+            "dataset:endpoint:databricks-bge-large-en",
+            "model:rag.sunish.test_mflow",
+        ),
+        (
+            "dataset:monitoring.rag.databricks_docs_index__86cecd7f519449e494e8083f8c68741a",
+            "model:rag.sunish.test_mflow",
+        ),
+        // The run that logged the model read this dataset: training data.
+        (
+            "dataset:warehouse.features.patients@9f8e7d6c",
+            "model:0a1b2c3d4e5f/model",
+        ),
+    ] {
+        let e = edge(&graph, from, to).unwrap_or_else(|| panic!("{from} -> {to}: {graph}"));
+        assert_eq!(e["declared"], true);
+    }
+    let nodes: Vec<&str> = graph["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    // An unquoted `python_version: 3.10` does not get in the way.
+    assert!(nodes.contains(&"model:sklearn-diabetes"), "{nodes:?}");
+}

@@ -3,6 +3,7 @@
 
 pub mod dbt;
 pub mod manifest;
+pub mod mlflow;
 pub mod model_card;
 pub mod ndjson;
 pub mod openlineage;
@@ -236,6 +237,7 @@ enum Detected {
     OpenLineage,
     Dbt,
     ModelCard,
+    MlModel,
 }
 
 /// A file found under the deployment root.
@@ -375,6 +377,26 @@ fn read_detected(
                 facts.manifests.push(manifest);
             }
             Ok(None) => {}
+            Err(reason) => facts.skipped.push((file.display.clone(), reason)),
+        }
+    }
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::MlModel))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        match mlflow::read(&file.path, &String::from_utf8_lossy(&bytes), &file.display) {
+            Ok(manifest) => {
+                facts.inputs.push(InputFile {
+                    path: file.display.clone(),
+                    digest: FileDigest::of_bytes(&bytes),
+                });
+                facts.manifest_files.push(file.display.clone());
+                facts.manifests.push(manifest);
+            }
             Err(reason) => facts.skipped.push((file.display.clone(), reason)),
         }
     }
@@ -597,6 +619,14 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                         explicit: false,
                     });
                 }
+            } else if mlflow::is_mlmodel(&display) {
+                found.push(Found {
+                    path,
+                    display,
+                    role: FileRole::Detected(Detected::MlModel),
+                    fields: None,
+                    explicit: false,
+                });
             } else if let Some(role) = role_by_name(&display) {
                 let role = match detect(&path, &display, role) {
                     Some(format) => FileRole::Detected(format),
@@ -617,6 +647,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::OpenLineage => FileRole::Detected(Detected::OpenLineage),
                 SourceFormat::Dbt => FileRole::Detected(Detected::Dbt),
                 SourceFormat::ModelCard => FileRole::Detected(Detected::ModelCard),
+                SourceFormat::Mlmodel => FileRole::Detected(Detected::MlModel),
             };
             found.push(Found {
                 path,
