@@ -40,7 +40,6 @@ pub fn resolve<'a>(
 /// Up to three ids like `text`: those whose name contains it, then those a few edits away;
 /// entities before datasets.
 pub fn closest<'a>(text: &str, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let lower = text.to_lowercase();
     let parsed = NodeId::parse(text);
     let typed_name = parsed.as_ref().map_or(text, |id| id.name());
     let mut scored: Vec<(usize, bool, &str)> = ids
@@ -48,7 +47,9 @@ pub fn closest<'a>(text: &str, ids: impl Iterator<Item = &'a str>) -> Vec<String
             let node = NodeId::parse(id)?;
             let name = node.name();
             let is_dataset = id.starts_with("dataset:");
-            if !lower.is_empty() && name.to_lowercase().contains(&lower) {
+            let typed = typed_name.to_lowercase();
+            let same_kind = parsed.as_ref().is_none_or(|p| p.kind() == node.kind());
+            if !typed.is_empty() && same_kind && name.to_lowercase().contains(&typed) {
                 return Some((0, is_dataset, id));
             }
             let distance = strsim::levenshtein(text, id).min(strsim::levenshtein(typed_name, name));

@@ -275,3 +275,81 @@ fn a_fresh_scan_and_the_stored_snapshot_answer_alike() {
         assert_eq!(stored.stdout, fresh.stdout);
     }
 }
+
+#[test]
+fn impact_counts_undeclared_only_what_no_declared_path_reaches() {
+    let d = Deployment::new();
+    d.file(
+        "m.yaml",
+        "kind: model\nname: m\noutputs: [x]\nconsumers: [job:j]\n---\n\
+         kind: job\nname: j\ninputs: [x]\noutputs: [y]\n---\n\
+         kind: service\nname: s\nidentities: [svc:s]\ninputs: [y]\n---\n\
+         kind: service\nname: t\nidentities: [svc:t]\n",
+    )
+    .file(
+        "l.jsonl",
+        "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"svc:s\",\"action\":\"read\",\"resource\":\"x\"}\n\
+         {\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"svc:t\",\"action\":\"read\",\"resource\":\"x\"}\n",
+    );
+    let dir = path_str(d.path());
+    let impact = lintage(&[
+        "query",
+        "impact",
+        "m",
+        "--deployment",
+        dir,
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(impact["undeclared"], 1, "only service:t: {impact:#}");
+    let services = impact["downstream"]["service"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let flags: Vec<(String, bool)> = services
+        .iter()
+        .map(|s| {
+            (
+                s["node"].as_str().unwrap_or_default().to_string(),
+                s["declared"].as_bool().unwrap_or(true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            ("service:s".to_string(), true),
+            ("service:t".to_string(), false)
+        ]
+    );
+    assert_eq!(impact["in_feedback_loop"], false);
+
+    // A selection lists each node once, also when a loop puts it on both sides.
+    let cwd = scanned();
+    let select = lintage_in(
+        cwd.path(),
+        &["query", "select", "1+label-builder+1", "--format", "json"],
+    )
+    .json();
+    let nodes: Vec<String> = select["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            format!(
+                "{} {}",
+                n["node"].as_str().unwrap_or_default(),
+                n["direction"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        nodes,
+        vec![
+            "job:label-builder self",
+            "model:fraud-scorer both",
+            "model:chargeback-predictor downstream"
+        ]
+    );
+}

@@ -110,12 +110,13 @@ struct DirectionArgs {
 struct PathArgs {
     from: String,
     to: String,
-    /// Every simple path (up to --depth edges, at most 100 paths), not only the shortest.
+    /// Every simple path (up to --depth edges, default 12; at most 100 paths), not only the
+    /// shortest.
     #[arg(long)]
     all: bool,
-    /// The longest path to consider, in edges.
-    #[arg(long, value_name = "N", default_value_t = 12)]
-    depth: usize,
+    /// The longest path to consider, in edges (shortest paths: no bound unless given).
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
     #[command(flatten)]
     edges: EdgeArgs,
     #[command(flatten)]
@@ -343,6 +344,8 @@ struct PathJson<'a> {
     from: &'a str,
     to: &'a str,
     paths: Vec<Vec<query::PathEdge>>,
+    /// A bound (100 paths, or the search budget of --all) cut the list short.
+    truncated: bool,
 }
 
 fn path(lineage: &dyn Lineage, args: &PathArgs) -> Result<String, CliError> {
@@ -361,14 +364,15 @@ fn path(lineage: &dyn Lineage, args: &PathArgs) -> Result<String, CliError> {
         Format::Json => to_json(&PathJson {
             from: &from,
             to: &to,
-            paths: found,
+            paths: found.paths,
+            truncated: found.truncated,
         }),
         Format::Text => {
-            if found.is_empty() {
+            if found.paths.is_empty() {
                 return Ok(format!("no path from {} to {}\n", clean(&from), clean(&to)));
             }
             let mut out = String::new();
-            for (i, p) in found.iter().enumerate() {
+            for (i, p) in found.paths.iter().enumerate() {
                 let _ = writeln!(out, "path {} ({} edges):", i + 1, p.len());
                 let _ = writeln!(out, "  {}", clean(&from));
                 for e in p {
@@ -380,6 +384,13 @@ fn path(lineage: &dyn Lineage, args: &PathArgs) -> Result<String, CliError> {
                     };
                     let _ = writeln!(out, "  -> {}  [{mark}]", clean(&e.to));
                 }
+            }
+            if found.truncated {
+                let _ = writeln!(
+                    out,
+                    "(stopped after {} paths: there may be more; bound them with --depth N)",
+                    found.paths.len()
+                );
             }
             out
         }
@@ -419,11 +430,19 @@ fn selection(lineage: &dyn Lineage, args: &SelectArgs) -> Result<String, CliErro
         };
         let walk = query::walk(lineage, &node, downstream, &options)?;
         for r in query::results(&walk, args.datasets, &args.kind) {
-            nodes.push(Selected {
-                node: r.node.clone(),
-                direction: label,
-                depth: r.depth,
-            });
+            // A selection is a set: a node both upstream and downstream (in a loop) is
+            // listed once, as `both`, at its smaller depth.
+            match nodes.iter_mut().find(|s| s.node == r.node) {
+                Some(seen) => {
+                    seen.direction = "both";
+                    seen.depth = seen.depth.min(r.depth);
+                }
+                None => nodes.push(Selected {
+                    node: r.node.clone(),
+                    direction: label,
+                    depth: r.depth,
+                }),
+            }
         }
     }
     Ok(match args.source.format {

@@ -2,19 +2,19 @@
 //! reached only through undeclared edges, the longest downstream chain of models, and
 //! whether the node sits on a feedback loop.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
-use super::{Lineage, QueryError, Walk, WalkOptions, walk};
+use super::{EdgeFilter, Lineage, QueryError, Walk, WalkOptions, walk};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Impact {
     pub node: String,
     /// Downstream nodes by kind (`model`, `service`, `job`, `dataset`, `principal`).
     pub downstream: BTreeMap<String, Vec<ImpactedNode>>,
-    /// How many downstream nodes are reached only through edges no manifest declares.
+    /// How many downstream nodes no path of declared edges reaches.
     pub undeclared: usize,
     /// The longest chain of models downstream, starting at the node (or at the first models
     /// it feeds when it is no model itself).
@@ -26,30 +26,65 @@ pub struct Impact {
 pub struct ImpactedNode {
     pub node: String,
     pub depth: usize,
+    /// Some path of declared edges reaches it.
     pub declared: bool,
+    /// Some path of observed edges reaches it.
     pub observed: bool,
 }
 
 pub fn impact(lineage: &dyn Lineage, node: &str) -> Result<Impact, QueryError> {
     let downstream = walk(lineage, node, true, &WalkOptions::default())?;
+    // "Undeclared" means no declared path reaches the node at all, not only that its
+    // shortest path uses an undeclared edge.
+    let reach = |edges: EdgeFilter| -> Result<HashSet<String>, QueryError> {
+        let options = WalkOptions { depth: None, edges };
+        Ok(walk(lineage, node, true, &options)?
+            .reached
+            .into_iter()
+            .map(|r| r.node)
+            .collect())
+    };
+    let declared = reach(EdgeFilter::DeclaredOnly)?;
+    let observed = reach(EdgeFilter::ObservedOnly)?;
     let mut by_kind: BTreeMap<String, Vec<ImpactedNode>> = BTreeMap::new();
     for r in &downstream.reached {
         let kind = r.node.split(':').next().unwrap_or_default().to_string();
         by_kind.entry(kind).or_default().push(ImpactedNode {
             node: r.node.clone(),
             depth: r.depth,
-            declared: r.declared,
-            observed: r.observed,
+            declared: declared.contains(&r.node),
+            observed: observed.contains(&r.node),
         });
     }
-    let undeclared = downstream.reached.iter().filter(|r| !r.declared).count();
+    let undeclared = downstream
+        .reached
+        .iter()
+        .filter(|r| !declared.contains(&r.node))
+        .count();
     Ok(Impact {
         node: node.to_string(),
         downstream: by_kind,
         undeclared,
         longest_model_chain: longest_chain(&downstream),
-        in_feedback_loop: downstream.returns_to_start,
+        in_feedback_loop: in_feedback_loop(lineage, &downstream)?,
     })
+}
+
+/// Whether the node sits on a cycle that passes through a model (what LT002 calls a feedback
+/// loop): the nodes both downstream and upstream of it form its cycle.
+fn in_feedback_loop(lineage: &dyn Lineage, downstream: &Walk) -> Result<bool, QueryError> {
+    if !downstream.returns_to_start {
+        return Ok(false);
+    }
+    if is_model(&downstream.start) {
+        return Ok(true);
+    }
+    let upstream = walk(lineage, &downstream.start, false, &WalkOptions::default())?;
+    let above: HashSet<&str> = upstream.reached.iter().map(|r| r.node.as_str()).collect();
+    Ok(downstream
+        .reached
+        .iter()
+        .any(|r| is_model(&r.node) && above.contains(r.node.as_str())))
 }
 
 fn is_model(id: &str) -> bool {
@@ -92,7 +127,7 @@ fn longest_chain(walk: &Walk) -> Vec<String> {
         while let Some(node) = queue.pop_front() {
             for hop in walk.hops.get(node).into_iter().flatten() {
                 let next = hop.node.as_str();
-                if seen.contains(&next) || next == walk.start {
+                if seen.contains(&next) {
                     continue;
                 }
                 seen.push(next);

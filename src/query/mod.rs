@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::graph::LineageGraph;
 use crate::node::{NodeId, NodeKind};
+use crate::report::text::clean;
 use crate::store::lookup::Hop;
 use crate::store::{Store, StoreError};
 
@@ -18,12 +19,12 @@ use crate::store::{Store, StoreError};
 pub enum QueryError {
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("no node `{name}` in the lineage{}", suggest(.suggestions))]
+    #[error("no node `{}` in the lineage{}", clean(.name), suggest(.suggestions))]
     Unknown {
         name: String,
         suggestions: Vec<String>,
     },
-    #[error("`{name}` is ambiguous; it names {}: give the node id", .candidates.join(", "))]
+    #[error("`{}` is ambiguous; it names {}: give the node id", clean(.name), clean(&.candidates.join(", ")))]
     Ambiguous {
         name: String,
         candidates: Vec<String>,
@@ -37,7 +38,7 @@ pub enum QueryError {
 fn suggest(suggestions: &[String]) -> String {
     match suggestions {
         [] => String::new(),
-        _ => format!("; did you mean {}?", suggestions.join(", ")),
+        _ => format!("; did you mean {}?", clean(&suggestions.join(", "))),
     }
 }
 
@@ -306,7 +307,13 @@ pub fn walk(
             observed |= o && hop.observed;
         }
         flags.insert(node.as_str(), (declared, observed));
-        let chosen = preds.first();
+        // `via` and `last seen` describe the predecessor whose path carries the flags: one on
+        // a declared-and-seen path first, then on a declared or a seen one, then by id.
+        let carries = |(from, hop): &&(&str, &Hop)| {
+            let (d, o) = flags.get(from).copied().unwrap_or((false, false));
+            usize::from(d && hop.declared) + usize::from(o && hop.observed)
+        };
+        let chosen = preds.iter().rev().max_by_key(|p| carries(p));
         let via = chosen
             .filter(|(from, _)| is_dataset(from))
             .map(|(from, _)| from.to_string());
@@ -343,6 +350,8 @@ pub fn walk(
 
 /// The results a user asked for: datasets only with `datasets`, and only the given kinds.
 pub fn results<'w>(walk: &'w Walk, datasets: bool, kinds: &[NodeKind]) -> Vec<&'w Reached> {
+    // Asking for the dataset kind is asking for datasets.
+    let datasets = datasets || kinds.contains(&NodeKind::Dataset);
     walk.reached
         .iter()
         .filter(|r| datasets || !is_dataset(&r.node))
@@ -369,17 +378,28 @@ pub struct PathEdge {
     pub observed: bool,
 }
 
-/// Shortest paths from `from` to `to` (by edge count, all of them up to `limit`), or with
-/// `all`, every simple path of at most `max_edges` edges (up to `limit` paths).
+/// The paths a `path` query found, and whether a bound cut the list short.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PathsFound {
+    pub paths: Vec<Vec<PathEdge>>,
+    pub truncated: bool,
+}
+
+/// Expansions an `--all` search may make before it stops and says so.
+const ALL_PATHS_BUDGET: usize = 200_000;
+
+/// Every shortest path from `from` to `to` (by edge count; `from == to` finds the shortest
+/// cycles through it), at most `limit`. With `all`, also every other simple path of at most
+/// `max_edges` edges, shortest first; the search is bounded and says when it was cut short.
 pub fn paths(
     lineage: &dyn Lineage,
     from: &str,
     to: &str,
     edges: EdgeFilter,
     all: bool,
-    max_edges: usize,
+    max_edges: Option<usize>,
     limit: usize,
-) -> Result<Vec<Vec<PathEdge>>, QueryError> {
+) -> Result<PathsFound, QueryError> {
     let mut cache: HashMap<String, Vec<Hop>> = HashMap::new();
     let mut out_of = |node: &str| -> Result<Vec<Hop>, QueryError> {
         if let Some(list) = cache.get(node) {
@@ -393,58 +413,24 @@ pub fn paths(
         cache.insert(node.to_string(), list.clone());
         Ok(list)
     };
-    let mut found: Vec<Vec<PathEdge>> = Vec::new();
-    if all {
-        // Depth-first over simple paths, neighbours in id order.
-        let mut stack: Vec<(String, Vec<PathEdge>)> = vec![(from.to_string(), Vec::new())];
-        while let Some((node, path)) = stack.pop() {
-            if found.len() >= limit {
-                break;
-            }
-            if node == to && !path.is_empty() {
-                found.push(path);
-                continue;
-            }
-            if path.len() >= max_edges {
-                continue;
-            }
-            let mut next = out_of(&node)?;
-            next.reverse(); // the stack pops the smallest id first
-            for hop in next {
-                let on_path = hop.node == from || path.iter().any(|e| e.to == hop.node);
-                if on_path && hop.node != to {
-                    continue;
-                }
-                if hop.node == from {
-                    continue;
-                }
-                let mut longer = path.clone();
-                longer.push(PathEdge {
-                    from: node.clone(),
-                    to: hop.node.clone(),
-                    declared: hop.declared,
-                    observed: hop.observed,
-                });
-                stack.push((hop.node, longer));
-            }
-        }
-        found.sort_by(|a, b| {
-            a.len()
-                .cmp(&b.len())
-                .then_with(|| path_key(a).cmp(&path_key(b)))
-        });
-        return Ok(found);
-    }
-    // Breadth-first layers, remembering every shortest-path predecessor.
+    let mut found = PathsFound::default();
+
+    // Breadth-first layers, remembering every shortest-path predecessor; entering `to` is
+    // the goal, also when `to` is the start.
     let mut dist: HashMap<String, usize> = HashMap::from([(from.to_string(), 0)]);
     let mut preds: HashMap<String, Vec<(String, Hop)>> = HashMap::new();
+    let mut goal: Vec<(String, Hop)> = Vec::new();
     let mut frontier = vec![from.to_string()];
     let mut depth = 0;
-    while !frontier.is_empty() && !dist.contains_key(to) && depth < max_edges {
+    while !frontier.is_empty() && goal.is_empty() && max_edges.is_none_or(|m| depth < m) {
         depth += 1;
         let mut next_frontier = Vec::new();
         for node in &frontier {
             for hop in out_of(node)? {
+                if hop.node == to {
+                    goal.push((node.clone(), hop));
+                    continue;
+                }
                 match dist.get(&hop.node) {
                     None => {
                         dist.insert(hop.node.clone(), depth);
@@ -467,19 +453,28 @@ pub fn paths(
         next_frontier.sort();
         frontier = next_frontier;
     }
-    if !dist.contains_key(to) || from == to {
-        return Ok(found);
-    }
-    // Unwind every shortest path from `to` back to `from`.
-    let mut partial: Vec<(String, Vec<PathEdge>)> = vec![(to.to_string(), Vec::new())];
+    // Unwind every shortest path from the goal back to `from`.
+    let mut partial: Vec<(String, Vec<PathEdge>)> = goal
+        .into_iter()
+        .map(|(pred, hop)| {
+            let last = PathEdge {
+                from: pred.clone(),
+                to: to.to_string(),
+                declared: hop.declared,
+                observed: hop.observed,
+            };
+            (pred, vec![last])
+        })
+        .collect();
     while let Some((node, tail)) = partial.pop() {
-        if found.len() >= limit {
+        if found.paths.len() >= limit {
+            found.truncated = true;
             break;
         }
         if node == from {
             let mut path = tail;
             path.reverse();
-            found.push(path);
+            found.paths.push(path);
             continue;
         }
         for (pred, hop) in preds.get(&node).into_iter().flatten() {
@@ -493,7 +488,50 @@ pub fn paths(
             partial.push((pred.clone(), longer));
         }
     }
-    found.sort_by(|a, b| path_key(a).cmp(&path_key(b)));
+
+    if all && !found.truncated {
+        // Depth-first over simple paths, neighbours in id order, with a bounded budget.
+        let max_edges = max_edges.unwrap_or(12);
+        let mut budget = ALL_PATHS_BUDGET;
+        let mut stack: Vec<(String, Vec<PathEdge>)> = vec![(from.to_string(), Vec::new())];
+        while let Some((node, path)) = stack.pop() {
+            if budget == 0 || found.paths.len() >= limit {
+                found.truncated = true;
+                break;
+            }
+            budget -= 1;
+            if node == to && !path.is_empty() {
+                if !found.paths.contains(&path) {
+                    found.paths.push(path);
+                }
+                continue;
+            }
+            if path.len() >= max_edges {
+                continue;
+            }
+            let mut next = out_of(&node)?;
+            next.reverse(); // the stack pops the smallest id first
+            for hop in next {
+                let visited = hop.node == from || path.iter().any(|e| e.to == hop.node);
+                if visited && hop.node != to {
+                    continue;
+                }
+                let mut longer = path.clone();
+                longer.push(PathEdge {
+                    from: node.clone(),
+                    to: hop.node.clone(),
+                    declared: hop.declared,
+                    observed: hop.observed,
+                });
+                stack.push((hop.node, longer));
+            }
+        }
+    }
+    found.paths.sort_by(|a, b| {
+        a.len()
+            .cmp(&b.len())
+            .then_with(|| path_key(a).cmp(&path_key(b)))
+    });
     Ok(found)
 }
 

@@ -195,31 +195,100 @@ fn flags_via_and_paths_on_a_small_graph() {
         "service:app",
         EdgeFilter::All,
         false,
-        10,
+        None,
         10,
     )
     .unwrap_or_default();
-    assert_eq!(found.len(), 1);
+    assert_eq!(found.paths.len(), 1);
     assert_eq!(
-        found[0].iter().map(|e| e.to.as_str()).collect::<Vec<_>>(),
+        found.paths[0]
+            .iter()
+            .map(|e| e.to.as_str())
+            .collect::<Vec<_>>(),
         vec!["dataset:scores", "service:app"]
     );
-    assert!(
-        paths(
-            &lineage,
-            "service:app",
-            "model:m",
-            EdgeFilter::All,
-            true,
-            10,
-            10
-        )
-        .unwrap_or_default()
-        .is_empty()
-    );
+    let none = paths(
+        &lineage,
+        "service:app",
+        "model:m",
+        EdgeFilter::All,
+        true,
+        Some(10),
+        10,
+    )
+    .unwrap_or_default();
+    assert!(none.paths.is_empty() && !none.truncated);
     assert!(matches!(resolve_node(&lineage, "app"), Ok(id) if id == "service:app"));
     assert!(matches!(
         resolve_node(&lineage, "nope"),
         Err(QueryError::Unknown { .. })
     ));
+}
+
+#[test]
+fn paths_find_cycles_long_paths_and_stop_on_dense_graphs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // A loop m -> a -> j -> b -> m, and a dense grid of jobs: 6 layers of 5 jobs, each job
+    // reading every dataset of its layer and writing every dataset of the next.
+    let mut text = String::from(
+        "kind: model\nname: m\ninputs: [b]\noutputs: [a]\n---\nkind: job\nname: j\ninputs: [a]\noutputs: [b]\n",
+    );
+    for layer in 0..6 {
+        for k in 0..5 {
+            let inputs: Vec<String> = (0..5).map(|i| format!("d{layer}_{i}")).collect();
+            let outputs: Vec<String> = (0..5).map(|i| format!("d{}_{i}", layer + 1)).collect();
+            text.push_str(&format!(
+                "---\nkind: job\nname: j{layer}_{k}\ninputs: [{}]\noutputs: [{}]\n",
+                inputs.join(", "),
+                outputs.join(", ")
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("m.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+    let analysis = analyze(dir.path(), &ScanOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let lineage = MemoryLineage {
+        graph: &analysis.graph,
+    };
+    let cycle = paths(
+        &lineage,
+        "model:m",
+        "model:m",
+        EdgeFilter::All,
+        false,
+        None,
+        10,
+    )
+    .unwrap_or_default();
+    assert_eq!(
+        cycle.paths.len(),
+        1,
+        "the loop through m is a path from m to m"
+    );
+    assert_eq!(cycle.paths[0].len(), 4);
+    // 12 edges from the first layer to the last: found with no bound given.
+    let long = paths(
+        &lineage,
+        "dataset:d0_0",
+        "dataset:d6_0",
+        EdgeFilter::All,
+        false,
+        None,
+        1,
+    )
+    .unwrap_or_default();
+    assert_eq!(long.paths.first().map(Vec::len), Some(12));
+    // Millions of simple paths: --all stops, says so, and still lists the shortest first.
+    let all = paths(
+        &lineage,
+        "dataset:d0_0",
+        "dataset:d6_0",
+        EdgeFilter::All,
+        true,
+        Some(20),
+        100,
+    )
+    .unwrap_or_default();
+    assert!(all.truncated);
+    assert_eq!(all.paths.len(), 100);
+    assert!(all.paths.iter().all(|p| p.len() == 12));
 }
