@@ -207,14 +207,15 @@ fn advise(diagram: &Diagram, selection: &Selection, format: DiagramFormat) {
 }
 
 fn advise_mermaid(diagram: &Diagram, size: usize) {
-    if size > mermaid::MAX_TEXT || diagram.edges.len() > mermaid::MAX_EDGES {
+    let edges = mermaid::edge_count(diagram);
+    if size > mermaid::MAX_TEXT || edges > mermaid::MAX_EDGES {
         let _ = writeln!(
             std::io::stderr(),
             "lintage: note: {} characters and {} edges of Mermaid; renderers such as GitHub's refuse \
              more than {} characters (and recent Mermaid more than {} edges); narrow it with \
              --focus, --models-only or --findings-only, or use --format svg",
             size,
-            diagram.edges.len(),
+            edges,
             mermaid::MAX_TEXT,
             mermaid::MAX_EDGES
         );

@@ -25,6 +25,11 @@ pub const MAX_EDGES: usize = 500;
 /// Sample edges in the legend.
 const LEGEND_EDGES: usize = 5;
 
+/// The edges Mermaid will count: the diagram's and the legend's samples.
+pub fn edge_count(diagram: &Diagram) -> usize {
+    diagram.edges.len() + LEGEND_EDGES
+}
+
 /// The opening and closing bracket of each kind's shape.
 fn shape(kind: NodeKind) -> (&'static str, &'static str) {
     match kind {
