@@ -71,6 +71,9 @@ pub enum SourceFormat {
     ModelCard,
     /// An MLflow `MLmodel` file (src/ingest/mlflow.rs).
     Mlmodel,
+    /// AWS S3 server access logs (src/ingest/s3_access.rs).
+    #[serde(rename = "s3_access")]
+    S3Access,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -524,3 +524,49 @@ fn mlmodel_files_are_models_with_resources_and_run_datasets() {
     // An unquoted `python_version: 3.10` does not get in the way.
     assert!(nodes.contains(&"model:sklearn-diabetes"), "{nodes:?}");
 }
+
+#[test]
+fn s3_server_access_logs_are_reads_and_writes_of_objects() {
+    let d = Deployment::new();
+    d.file("logs/access.log", fixture("s3_access/access.log"))
+        .file(
+            "trainer.yaml",
+            "kind: job\nname: trainer\nidentities: ['arn:aws:sts::123456789012:assumed-role/trainer/*']\ninputs: []\noutputs: [s3://ml-data/models/fraud/model.pkl]\n",
+        );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["malformed_records"], 1, "{report}");
+    assert_eq!(report["summary"]["log_records"], 6, "{report}");
+    assert_eq!(
+        run.findings()
+            .into_iter()
+            .filter(|f| f.starts_with("LT004") || f.starts_with("LT008"))
+            .collect::<Vec<_>>(),
+        vec!["LT004 job:trainer dataset:s3://ml-data/features/users.parquet"]
+    );
+    let graph = export(&d);
+    let read = edge(
+        &graph,
+        "dataset:s3://ml-data/features/users.parquet",
+        "job:trainer",
+    )
+    .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(read["observation"]["count"], 2);
+    let write = edge(
+        &graph,
+        "job:trainer",
+        "dataset:s3://ml-data/models/fraud/model.pkl",
+    )
+    .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(write["observation"]["first_seen"], "2026-11-01T00:10:00Z");
+    assert!(
+        edge(
+            &graph,
+            "dataset:s3://ml-data/public/readme.txt",
+            "principal:anonymous"
+        )
+        .is_some()
+    );
+    assert!(edge(&graph, "principal:79a5owner", "dataset:s3://ml-data/tmp/x").is_none());
+}

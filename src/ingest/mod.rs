@@ -7,6 +7,7 @@ pub mod mlflow;
 pub mod model_card;
 pub mod ndjson;
 pub mod openlineage;
+pub mod s3_access;
 pub mod sql;
 pub mod tree;
 
@@ -238,6 +239,7 @@ enum Detected {
     Dbt,
     ModelCard,
     MlModel,
+    S3Access,
 }
 
 /// A file found under the deployment root.
@@ -400,7 +402,33 @@ fn read_detected(
             Err(reason) => facts.skipped.push((file.display.clone(), reason)),
         }
     }
-    let (ol_edges, manifests, jobs, stats) = reader.finish();
+    let mut s3_stats = LogStats::default();
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::S3Access))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        let index = facts.log_files.len();
+        facts.log_files.push(file.display.clone());
+        facts.inputs.push(InputFile {
+            path: file.display.clone(),
+            digest: FileDigest::of_bytes(&bytes),
+        });
+        s3_access::read(
+            std::io::Cursor::new(&bytes),
+            index,
+            &file.display,
+            settings.since,
+            settings.until,
+            edges,
+            &mut s3_stats,
+        );
+    }
+    let (ol_edges, manifests, jobs, mut stats) = reader.finish();
+    stats.absorb(s3_stats);
     edges.merge_from(ol_edges);
     let declared: std::collections::HashSet<_> = manifests.iter().map(Manifest::id).collect();
     for file in manifests.iter().map(|m| &m.file) {
@@ -567,6 +595,10 @@ fn role_by_name(name: &str) -> Option<FileRole> {
 /// something other than a native manifest or log.
 fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     let lower = display.to_ascii_lowercase();
+    if role == FileRole::Log && lower.ends_with(".log") {
+        let head = head(path)?;
+        return s3_access::sniff(&head).then_some(Detected::S3Access);
+    }
     let candidate = match role {
         FileRole::Manifest => lower.ends_with(".json"),
         FileRole::Log => lower.ends_with(".jsonl") || lower.ends_with(".ndjson"),
@@ -648,6 +680,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::Dbt => FileRole::Detected(Detected::Dbt),
                 SourceFormat::ModelCard => FileRole::Detected(Detected::ModelCard),
                 SourceFormat::Mlmodel => FileRole::Detected(Detected::MlModel),
+                SourceFormat::S3Access => FileRole::Detected(Detected::S3Access),
             };
             found.push(Found {
                 path,
