@@ -74,6 +74,8 @@ pub enum SourceFormat {
     /// AWS S3 server access logs (src/ingest/s3_access.rs).
     #[serde(rename = "s3_access")]
     S3Access,
+    /// BigQuery `bigquery#job` records (src/ingest/bigquery.rs).
+    Bigquery,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -570,3 +570,53 @@ fn s3_server_access_logs_are_reads_and_writes_of_objects() {
     );
     assert!(edge(&graph, "principal:79a5owner", "dataset:s3://ml-data/tmp/x").is_none());
 }
+
+#[test]
+fn bigquery_jobs_read_referenced_tables_and_write_the_destination() {
+    let d = Deployment::new();
+    d.file("bq/job_details.json", fixture("bigquery/job_details.json"))
+        .file(
+            "bq/jobs.jsonl",
+            "{\"kind\":\"bigquery#job\",\"user_email\":\"etl@p.iam.gserviceaccount.com\",\"statistics\":{\"startTime\":\"1793534400000\",\"query\":{\"referencedTables\":[{\"projectId\":\"p\",\"datasetId\":\"raw\",\"tableId\":\"events\"}]}},\"configuration\":{\"query\":{\"destinationTable\":{\"projectId\":\"p\",\"datasetId\":\"_0abc\",\"tableId\":\"anon\"}}}}\n{\"kind\":\"bigquery#job\",\"statistics\":{\"startTime\":\"1793534400000\",\"query\":{\"referencedTables\":[{\"projectId\":\"p\",\"datasetId\":\"raw\",\"tableId\":\"events\"}]}}}\n",
+        );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["log_records"], 2);
+    assert_eq!(run.json()["summary"]["malformed_records"], 1);
+    let graph = export(&d);
+    let user =
+        "principal:svc-bq-airflow-openlineage@bq-airflow-openlineage.iam.gserviceaccount.com";
+    assert!(
+        edge(
+            &graph,
+            "dataset:bigquery-public-data.usa_names.usa_1910_2013",
+            user
+        )
+        .is_some(),
+        "{graph}"
+    );
+    let write = edge(
+        &graph,
+        user,
+        "dataset:bq-airflow-openlineage.new_dataset.output_table",
+    )
+    .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(write["observation"]["first_seen"], "2020-10-28T18:15:30Z");
+    // Anonymous result tables are no lineage.
+    assert!(
+        edge(
+            &graph,
+            "principal:etl@p.iam.gserviceaccount.com",
+            "dataset:p._0abc.anon"
+        )
+        .is_none()
+    );
+    assert!(
+        edge(
+            &graph,
+            "dataset:p.raw.events",
+            "principal:etl@p.iam.gserviceaccount.com"
+        )
+        .is_some()
+    );
+}

@@ -1,6 +1,7 @@
 //! Ingest: finds a deployment's files and turns them into facts with source locations:
 //! the manifests, and the observed (principal, resource, action) edges of the logs.
 
+pub mod bigquery;
 pub mod dbt;
 pub mod manifest;
 pub mod mlflow;
@@ -240,6 +241,7 @@ enum Detected {
     ModelCard,
     MlModel,
     S3Access,
+    BigQuery,
 }
 
 /// A file found under the deployment root.
@@ -402,7 +404,8 @@ fn read_detected(
             Err(reason) => facts.skipped.push((file.display.clone(), reason)),
         }
     }
-    let mut s3_stats = LogStats::default();
+    // Access logs of other systems (S3, BigQuery).
+    let mut format_stats = LogStats::default();
     for file in found
         .iter()
         .filter(|f| f.role == FileRole::Detected(Detected::S3Access))
@@ -424,11 +427,35 @@ fn read_detected(
             settings.since,
             settings.until,
             edges,
-            &mut s3_stats,
+            &mut format_stats,
+        );
+    }
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::BigQuery))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        let index = facts.log_files.len();
+        facts.log_files.push(file.display.clone());
+        facts.inputs.push(InputFile {
+            path: file.display.clone(),
+            digest: FileDigest::of_bytes(&bytes),
+        });
+        bigquery::read(
+            &String::from_utf8_lossy(&bytes),
+            index,
+            &file.display,
+            settings.since,
+            settings.until,
+            edges,
+            &mut format_stats,
         );
     }
     let (ol_edges, manifests, jobs, mut stats) = reader.finish();
-    stats.absorb(s3_stats);
+    stats.absorb(format_stats);
     edges.merge_from(ol_edges);
     let declared: std::collections::HashSet<_> = manifests.iter().map(Manifest::id).collect();
     for file in manifests.iter().map(|m| &m.file) {
@@ -610,6 +637,8 @@ fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     let head = head(path)?;
     if role == FileRole::Manifest && dbt::sniff(&head) {
         Some(Detected::Dbt)
+    } else if bigquery::sniff(&head) {
+        Some(Detected::BigQuery)
     } else {
         openlineage::sniff(&head).then_some(Detected::OpenLineage)
     }
@@ -681,6 +710,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::ModelCard => FileRole::Detected(Detected::ModelCard),
                 SourceFormat::Mlmodel => FileRole::Detected(Detected::MlModel),
                 SourceFormat::S3Access => FileRole::Detected(Detected::S3Access),
+                SourceFormat::Bigquery => FileRole::Detected(Detected::BigQuery),
             };
             found.push(Found {
                 path,

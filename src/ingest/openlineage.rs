@@ -283,7 +283,7 @@ fn datasets(list: Option<&Value>) -> Result<Vec<String>, String> {
 
 /// The 1-based line where each element of the array at `depth` starts (1: the top-level
 /// array; 2: an array directly inside the top-level object).
-fn element_lines(text: &str, depth: usize) -> Vec<u64> {
+pub(crate) fn element_lines(text: &str, depth: usize) -> Vec<u64> {
     let mut lines = Vec::new();
     let mut stack: Vec<u8> = Vec::new();
     let mut line = 1u64;
