@@ -76,6 +76,8 @@ pub enum SourceFormat {
     S3Access,
     /// BigQuery `bigquery#job` records (src/ingest/bigquery.rs).
     Bigquery,
+    /// PostgreSQL pgaudit lines in a server log (src/ingest/pgaudit.rs).
+    Pgaudit,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -620,3 +620,32 @@ fn bigquery_jobs_read_referenced_tables_and_write_the_destination() {
         .is_some()
     );
 }
+
+#[test]
+fn pgaudit_object_records_are_reads_and_writes_by_the_session_user() {
+    let d = Deployment::new();
+    d.file("pg/postgresql.log", fixture("pgaudit/postgresql.log"))
+        .file(
+            "labels.yaml",
+            "kind: job\nname: label-builder\nidentities: [label_builder]\ninputs: [public.orders]\noutputs: [public.labels]\n",
+        );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["log_records"], 4, "{report}");
+    assert_eq!(report["summary"]["malformed_records"], 1, "{report}");
+    let findings = run.findings();
+    assert!(
+        findings.contains(&"LT004 job:label-builder dataset:public.refunds".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.starts_with("LT008")),
+        "{findings:?}"
+    );
+    let graph = export(&d);
+    let read = edge(&graph, "dataset:public.labels", "principal:reporting")
+        .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(read["observation"]["first_seen"], "2026-11-01T02:00:00Z");
+    assert_eq!(read["observation"]["line"], 7);
+}

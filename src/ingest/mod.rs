@@ -8,6 +8,7 @@ pub mod mlflow;
 pub mod model_card;
 pub mod ndjson;
 pub mod openlineage;
+pub mod pgaudit;
 pub mod s3_access;
 pub mod sql;
 pub mod tree;
@@ -242,6 +243,7 @@ enum Detected {
     MlModel,
     S3Access,
     BigQuery,
+    PgAudit,
 }
 
 /// A file found under the deployment root.
@@ -406,10 +408,12 @@ fn read_detected(
     }
     // Access logs of other systems (S3, BigQuery).
     let mut format_stats = LogStats::default();
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::S3Access))
-    {
+    for file in found.iter().filter(|f| {
+        matches!(
+            f.role,
+            FileRole::Detected(Detected::S3Access | Detected::PgAudit)
+        )
+    }) {
         let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
             path: file.display.clone(),
             source,
@@ -420,7 +424,12 @@ fn read_detected(
             path: file.display.clone(),
             digest: FileDigest::of_bytes(&bytes),
         });
-        s3_access::read(
+        let read = if file.role == FileRole::Detected(Detected::S3Access) {
+            s3_access::read
+        } else {
+            pgaudit::read
+        };
+        read(
             std::io::Cursor::new(&bytes),
             index,
             &file.display,
@@ -624,7 +633,11 @@ fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     let lower = display.to_ascii_lowercase();
     if role == FileRole::Log && lower.ends_with(".log") {
         let head = head(path)?;
-        return s3_access::sniff(&head).then_some(Detected::S3Access);
+        return if s3_access::sniff(&head) {
+            Some(Detected::S3Access)
+        } else {
+            pgaudit::sniff(&head).then_some(Detected::PgAudit)
+        };
     }
     let candidate = match role {
         FileRole::Manifest => lower.ends_with(".json"),
@@ -711,6 +724,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::Mlmodel => FileRole::Detected(Detected::MlModel),
                 SourceFormat::S3Access => FileRole::Detected(Detected::S3Access),
                 SourceFormat::Bigquery => FileRole::Detected(Detected::BigQuery),
+                SourceFormat::Pgaudit => FileRole::Detected(Detected::PgAudit),
             };
             found.push(Found {
                 path,
