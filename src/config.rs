@@ -53,6 +53,12 @@ struct SourceCfg {
     fields: Option<FieldsCfg>,
     #[serde(default)]
     actions: Option<BTreeMap<String, ActionCfg>>,
+    /// For `format = "regex"`: the line pattern, with named captures.
+    #[serde(default)]
+    regex: Option<String>,
+    /// For `format = "regex"`: rfc3339 (default), epoch_seconds, epoch_millis or clf.
+    #[serde(default)]
+    time_format: Option<String>,
 }
 
 /// The formats a `[[sources]]` entry can name.
@@ -78,6 +84,8 @@ pub enum SourceFormat {
     Bigquery,
     /// PostgreSQL pgaudit lines in a server log (src/ingest/pgaudit.rs).
     Pgaudit,
+    /// Lines read with a regular expression (src/ingest/regex_log.rs).
+    Regex,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -247,6 +255,8 @@ pub struct SourceSpec {
     pub format: SourceFormat,
     pub fields: FieldMap,
     pub line: usize,
+    /// For `format = "regex"`.
+    pub line_format: Option<crate::ingest::regex_log::LineFormat>,
 }
 
 #[derive(Debug, Clone)]
@@ -358,12 +368,52 @@ impl Settings {
                 &source.fields.clone().unwrap_or_default(),
                 &source.actions.clone().unwrap_or_default(),
             );
+            let line_format = match (source.format, &source.regex) {
+                (SourceFormat::Regex, Some(pattern)) => {
+                    use crate::ingest::regex_log::{CAPTURES, LineFormat, TimeFormat};
+                    let regex = regex::Regex::new(pattern)
+                        .map_err(|e| err(line, format!("sources: bad regex: {e}")))?;
+                    let names: Vec<&str> = regex.capture_names().flatten().collect();
+                    if let Some(missing) = CAPTURES.iter().find(|c| !names.contains(c)) {
+                        return Err(err(
+                            line,
+                            format!(
+                                "sources: the regex has no named capture `(?P<{missing}>...)`; it needs principal, action, resource and ts"
+                            ),
+                        ));
+                    }
+                    let name = source.time_format.as_deref().unwrap_or("rfc3339");
+                    let time = TimeFormat::parse_name(name).ok_or_else(|| {
+                        err(
+                            line,
+                            format!(
+                                "sources: time_format must be rfc3339, epoch_seconds, epoch_millis or clf, found `{name}`"
+                            ),
+                        )
+                    })?;
+                    Some(LineFormat { regex, time })
+                }
+                (SourceFormat::Regex, None) => {
+                    return Err(err(
+                        line,
+                        "sources: format = \"regex\" needs `regex`, a pattern with named captures principal, action, resource and ts".into(),
+                    ));
+                }
+                _ if source.time_format.is_some() || source.regex.is_some() => {
+                    return Err(err(
+                        line,
+                        "sources: `regex` and `time_format` go with format = \"regex\" only".into(),
+                    ));
+                }
+                _ => None,
+            };
             settings.sources.push(SourceSpec {
                 glob: glob.compile_matcher(),
                 pattern: source.path.clone(),
                 format: source.format,
                 fields,
                 line,
+                line_format,
             });
         }
 

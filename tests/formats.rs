@@ -649,3 +649,55 @@ fn pgaudit_object_records_are_reads_and_writes_by_the_session_user() {
     assert_eq!(read["observation"]["first_seen"], "2026-11-01T02:00:00Z");
     assert_eq!(read["observation"]["line"], 7);
 }
+
+#[test]
+fn a_regex_source_reads_lines_of_any_shape() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        r#"[[sources]]
+path = "proxy/*.txt"
+format = "regex"
+regex = '^\[(?P<ts>[^\]]+)\] (?P<principal>\S+) (?P<action>\S+) (?P<resource>\S+)'
+time_format = "clf"
+actions = { GET = "read", PUT = "write", DELETE = "ignore" }
+
+[[sources]]
+path = "*.yaml"
+format = "manifest"
+"#,
+    )
+    .file(
+        "proxy/access.txt",
+        "[01/Nov/2026:12:00:00 +0000] svc:scorer GET s3://b/features\n[01/Nov/2026:12:00:01 +0000] svc:scorer PUT s3://b/scores\n[01/Nov/2026:12:00:02 +0000] svc:scorer DELETE s3://b/tmp\nnot a line of this log\n[01/Nov/2026:12:00:03 +0000] svc:scorer PATCH s3://b/x\n",
+    )
+    .file(
+        "scorer.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:scorer]\ninputs: [s3://b/features]\noutputs: [s3://b/scores]\n",
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["log_records"], 3, "{report}");
+    // The line that does not match, and the PATCH that no action mapping names.
+    assert_eq!(report["summary"]["malformed_records"], 2, "{report}");
+    assert!(run.findings().is_empty(), "{:?}", run.findings());
+    let graph = export(&d);
+    let write =
+        edge(&graph, "model:scorer", "dataset:s3://b/scores").unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(write["observation"]["first_seen"], "2026-11-01T12:00:01Z");
+    assert_eq!(write["observation"]["line"], 2);
+}
+
+#[test]
+fn a_regex_source_without_the_needed_captures_is_a_config_error() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        "[[sources]]\npath = \"*.txt\"\nformat = \"regex\"\nregex = '(?P<principal>\\S+) (?P<resource>\\S+)'\n",
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("lintage.toml:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("action"), "{}", run.stderr);
+}

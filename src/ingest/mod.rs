@@ -9,6 +9,7 @@ pub mod model_card;
 pub mod ndjson;
 pub mod openlineage;
 pub mod pgaudit;
+pub mod regex_log;
 pub mod s3_access;
 pub mod sql;
 pub mod tree;
@@ -244,6 +245,7 @@ enum Detected {
     S3Access,
     BigQuery,
     PgAudit,
+    Regex,
 }
 
 /// A file found under the deployment root.
@@ -255,6 +257,8 @@ struct Found {
     fields: Option<FieldMap>,
     /// Named explicitly by a `[[sources]]` entry: every document must be a manifest.
     explicit: bool,
+    /// The line format of a `format = "regex"` source.
+    line_format: Option<regex_log::LineFormat>,
 }
 
 /// Reads the deployment under `root`.
@@ -455,6 +459,35 @@ fn read_detected(
         });
         bigquery::read(
             &String::from_utf8_lossy(&bytes),
+            index,
+            &file.display,
+            settings.since,
+            settings.until,
+            edges,
+            &mut format_stats,
+        );
+    }
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::Regex))
+    {
+        let Some(format) = &file.line_format else {
+            continue;
+        };
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        let index = facts.log_files.len();
+        facts.log_files.push(file.display.clone());
+        facts.inputs.push(InputFile {
+            path: file.display.clone(),
+            digest: FileDigest::of_bytes(&bytes),
+        });
+        regex_log::read(
+            std::io::Cursor::new(&bytes),
+            format,
+            file.fields.as_ref().unwrap_or(&settings.fields),
             index,
             &file.display,
             settings.since,
@@ -691,6 +724,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                         role: FileRole::Detected(Detected::ModelCard),
                         fields: None,
                         explicit: false,
+                        line_format: None,
                     });
                 }
             } else if mlflow::is_mlmodel(&display) {
@@ -700,6 +734,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                     role: FileRole::Detected(Detected::MlModel),
                     fields: None,
                     explicit: false,
+                    line_format: None,
                 });
             } else if let Some(role) = role_by_name(&display) {
                 let role = match detect(&path, &display, role) {
@@ -712,6 +747,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                     role,
                     fields: None,
                     explicit: false,
+                    line_format: None,
                 });
             }
         } else if let Some(source) = settings.sources.iter().find(|s| s.glob.is_match(&display)) {
@@ -725,6 +761,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::S3Access => FileRole::Detected(Detected::S3Access),
                 SourceFormat::Bigquery => FileRole::Detected(Detected::BigQuery),
                 SourceFormat::Pgaudit => FileRole::Detected(Detected::PgAudit),
+                SourceFormat::Regex => FileRole::Detected(Detected::Regex),
             };
             found.push(Found {
                 path,
@@ -732,6 +769,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 role,
                 fields: Some(source.fields.clone()),
                 explicit: true,
+                line_format: source.line_format.clone(),
             });
         }
     }

@@ -1,0 +1,165 @@
+//! Line logs of any shape, read with a regular expression from lintage.toml: named captures
+//! `principal`, `action`, `resource` and `ts`, an action mapping, and a time format.
+
+use std::io::BufRead;
+
+use regex::Regex;
+
+use super::{LogStats, Malformed, ObservedEdges};
+use crate::config::FieldMap;
+use crate::time::Timestamp;
+
+const SAMPLES_PER_FILE: usize = 10;
+
+/// How the `ts` capture is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// `2026-11-01T12:00:00Z`
+    Rfc3339,
+    /// Seconds since the Unix epoch, optionally with a fraction.
+    EpochSeconds,
+    /// Milliseconds since the Unix epoch.
+    EpochMillis,
+    /// The Common Log Format time, `01/Nov/2026:12:00:00 +0000`.
+    Clf,
+}
+
+impl TimeFormat {
+    pub fn parse_name(name: &str) -> Option<TimeFormat> {
+        match name {
+            "rfc3339" => Some(TimeFormat::Rfc3339),
+            "epoch_seconds" => Some(TimeFormat::EpochSeconds),
+            "epoch_millis" => Some(TimeFormat::EpochMillis),
+            "clf" => Some(TimeFormat::Clf),
+            _ => None,
+        }
+    }
+
+    pub fn parse(self, text: &str) -> Option<Timestamp> {
+        match self {
+            TimeFormat::Rfc3339 => Timestamp::parse_rfc3339(text),
+            TimeFormat::EpochSeconds => {
+                let seconds: f64 = text.parse().ok()?;
+                Some(Timestamp((seconds * 1e9) as i64))
+            }
+            TimeFormat::EpochMillis => {
+                let millis: i64 = text.parse().ok()?;
+                Some(Timestamp(millis.checked_mul(1_000_000)?))
+            }
+            TimeFormat::Clf => {
+                let (stamp, offset) = text.trim_matches(['[', ']']).split_once(' ')?;
+                let mut parts = stamp.splitn(4, [':', '/']);
+                let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+                let clock = parts.next()?;
+                const MONTHS: [&str; 12] = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec",
+                ];
+                let month = MONTHS.iter().position(|m| *m == month)? + 1;
+                if offset.len() != 5 {
+                    return None;
+                }
+                Timestamp::parse_rfc3339(&format!(
+                    "{year}-{month:02}-{day}T{clock}{}:{}",
+                    &offset[..3],
+                    &offset[3..]
+                ))
+            }
+        }
+    }
+}
+
+/// A line format from lintage.toml.
+#[derive(Debug, Clone)]
+pub struct LineFormat {
+    pub regex: Regex,
+    pub time: TimeFormat,
+}
+
+/// The named captures a pattern must have.
+pub const CAPTURES: [&str; 4] = ["principal", "action", "resource", "ts"];
+
+/// Reads one log, line by line.
+#[allow(clippy::too_many_arguments)]
+pub fn read(
+    reader: impl BufRead,
+    format: &LineFormat,
+    fields: &FieldMap,
+    file_index: usize,
+    display: &str,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    edges: &mut ObservedEdges,
+    stats: &mut LogStats,
+) {
+    let mut samples = 0;
+    for (i, line) in reader.lines().enumerate() {
+        let number = i as u64 + 1;
+        let outcome = match &line {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => parse(line, format, fields),
+            Err(e) => Err(format!("cannot read: {e}")),
+        };
+        match outcome {
+            Ok(None) => {
+                stats.records += 1;
+                stats.ignored += 1;
+            }
+            Ok(Some((principal, action, resource, time))) => {
+                stats.records += 1;
+                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+                    stats.outside_window += 1;
+                    continue;
+                }
+                edges.add(
+                    &principal, &resource, action, 1, time, time, file_index, number,
+                );
+            }
+            Err(reason) => {
+                stats.malformed += 1;
+                if samples < SAMPLES_PER_FILE {
+                    samples += 1;
+                    stats.samples.push(Malformed {
+                        file: display.to_string(),
+                        line: number,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+}
+
+type Access = (String, crate::config::Action, String, Timestamp);
+
+fn parse(line: &str, format: &LineFormat, fields: &FieldMap) -> Result<Option<Access>, String> {
+    let captures = format
+        .regex
+        .captures(line)
+        .ok_or("the line does not match the source's regex")?;
+    let get = |name: &str| {
+        captures
+            .name(name)
+            .map(|m| m.as_str())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("the `{name}` capture is empty"))
+    };
+    let action_text = get("action")?;
+    let Some(action) = fields.action(action_text).map_err(|_| {
+        format!("unknown action `{action_text}` (map it under the source's actions)")
+    })?
+    else {
+        return Ok(None);
+    };
+    let ts = get("ts")?;
+    let time = format
+        .time
+        .parse(ts)
+        .ok_or_else(|| format!("`{ts}` is not a time in the source's time_format"))?;
+    Ok(Some((
+        get("principal")?.to_string(),
+        action,
+        get("resource")?.to_string(),
+        time,
+    )))
+}
