@@ -86,6 +86,8 @@ pub enum SourceFormat {
     Pgaudit,
     /// Lines read with a regular expression (src/ingest/regex_log.rs).
     Regex,
+    /// CSV with a header row (src/ingest/csv_log.rs).
+    Csv,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -740,3 +740,43 @@ fn the_whole_shared_corpus_ingests() {
         .is_some()
     );
 }
+
+#[test]
+fn a_csv_source_maps_its_header_to_the_fields() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        r#"[[sources]]
+path = "exports/*.csv"
+format = "csv"
+fields = { ts = "event_time", principal = "user_name", action = "op", resource = "object", query = "sql" }
+actions = { SELECT = "read", INSERT = "write" }
+
+[[sources]]
+path = "*.yaml"
+format = "manifest"
+"#,
+    )
+    .file(
+        "exports/audit.csv",
+        "event_time,user_name,op,object,sql\n2026-11-01T12:00:00Z,svc:scorer,SELECT,warehouse.features,\n2026-11-01T12:00:01Z,svc:scorer,,,\"INSERT INTO warehouse.scores SELECT a, b FROM warehouse.features, warehouse.extra\"\n2026-11-01T12:00:02Z,svc:scorer,DROP,warehouse.tmp,\nnot-a-time,svc:scorer,SELECT,x,\n",
+    )
+    .file(
+        "scorer.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:scorer]\ninputs: [warehouse.features]\noutputs: [warehouse.scores]\n",
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["log_records"], 2, "{report}");
+    // The unknown DROP and the bad time.
+    assert_eq!(report["summary"]["malformed_records"], 2, "{report}");
+    assert_eq!(
+        run.findings(),
+        vec!["LT004 model:scorer dataset:warehouse.extra"]
+    );
+    let graph = export(&d);
+    let write = edge(&graph, "model:scorer", "dataset:warehouse.scores")
+        .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(write["observation"]["line"], 3);
+}

@@ -2,6 +2,7 @@
 //! the manifests, and the observed (principal, resource, action) edges of the logs.
 
 pub mod bigquery;
+pub mod csv_log;
 pub mod dbt;
 pub mod manifest;
 pub mod mlflow;
@@ -246,6 +247,7 @@ enum Detected {
     BigQuery,
     PgAudit,
     Regex,
+    Csv,
 }
 
 /// A file found under the deployment root.
@@ -487,6 +489,31 @@ fn read_detected(
         regex_log::read(
             std::io::Cursor::new(&bytes),
             format,
+            file.fields.as_ref().unwrap_or(&settings.fields),
+            index,
+            &file.display,
+            settings.since,
+            settings.until,
+            edges,
+            &mut format_stats,
+        );
+    }
+    for file in found
+        .iter()
+        .filter(|f| f.role == FileRole::Detected(Detected::Csv))
+    {
+        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        })?;
+        let index = facts.log_files.len();
+        facts.log_files.push(file.display.clone());
+        facts.inputs.push(InputFile {
+            path: file.display.clone(),
+            digest: FileDigest::of_bytes(&bytes),
+        });
+        csv_log::read(
+            std::io::Cursor::new(&bytes),
             file.fields.as_ref().unwrap_or(&settings.fields),
             index,
             &file.display,
@@ -762,6 +789,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::Bigquery => FileRole::Detected(Detected::BigQuery),
                 SourceFormat::Pgaudit => FileRole::Detected(Detected::PgAudit),
                 SourceFormat::Regex => FileRole::Detected(Detected::Regex),
+                SourceFormat::Csv => FileRole::Detected(Detected::Csv),
             };
             found.push(Found {
                 path,
