@@ -780,3 +780,26 @@ format = "manifest"
         .unwrap_or_else(|| panic!("{graph}"));
     assert_eq!(write["observation"]["line"], 3);
 }
+
+#[test]
+fn sources_in_lintage_toml_name_formats_for_any_file_name() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        "[[sources]]\npath = \"lineage/*.txt\"\nformat = \"openlineage\"\n\n[[sources]]\npath = \"dbt/*.data\"\nformat = \"dbt\"\n\n[[sources]]\npath = \"cards/*.txt\"\nformat = \"model_card\"\n",
+    )
+    .file(
+        "lineage/events.txt",
+        event("COMPLETE", "r1", "2026-11-01T00:00:00Z", "build", "a", "b"),
+    )
+    .file("dbt/manifest.data", fixture("dbt/manifest.json"))
+    .file("cards/scorer.txt", "---\nbase_model: org/base\n---\n");
+    let graph = export(&d);
+    for (from, to) in [
+        ("dataset:db/a", "job:sched/build"),
+        ("dataset:dbt.main_marts.customers_v3", "service:customers"),
+        ("model:org/base", "model:scorer"),
+    ] {
+        assert!(edge(&graph, from, to).is_some(), "{from} -> {to}: {graph}");
+    }
+}
