@@ -803,3 +803,25 @@ fn sources_in_lintage_toml_name_formats_for_any_file_name() {
         assert!(edge(&graph, from, to).is_some(), "{from} -> {to}: {graph}");
     }
 }
+
+#[test]
+fn detected_line_formats_may_be_gzip_compressed() {
+    let d = Deployment::new();
+    d.gz_file(
+        "events.ndjson.gz",
+        &(event("COMPLETE", "r1", "2026-11-01T00:00:00Z", "build", "a", "b") + "\n"),
+    )
+    .gz_file(
+        "s3/access.log.gz",
+        "owner bkt [01/Nov/2026:00:00:38 +0000] 192.0.2.3 svc:etl REQ REST.GET.OBJECT data/a.csv \"GET /bkt/data/a.csv HTTP/1.1\" 200 - 1 1 1 - \"-\" \"ua\" -\n",
+    );
+    let graph = export(&d);
+    assert!(
+        edge(&graph, "dataset:db/a", "job:sched/build").is_some(),
+        "{graph}"
+    );
+    assert!(
+        edge(&graph, "dataset:s3://bkt/data/a.csv", "principal:svc:etl").is_some(),
+        "{graph}"
+    );
+}

@@ -309,6 +309,8 @@ fn read_detected(
     facts: &mut Facts,
     edges: &mut ObservedEdges,
 ) -> Result<LogStats, IngestError> {
+    // Malformed lines of the line formats (and broken gzip streams of any).
+    let mut format_stats = LogStats::default();
     let mut reader = openlineage::Reader::default();
     let window = openlineage::Window {
         since: settings.since,
@@ -318,15 +320,12 @@ fn read_detected(
         .iter()
         .filter(|f| f.role == FileRole::Detected(Detected::OpenLineage))
     {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
+        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
         let index = facts.log_files.len();
         facts.log_files.push(file.display.clone());
         facts.inputs.push(InputFile {
             path: file.display.clone(),
-            digest: FileDigest::of_bytes(&bytes),
+            digest,
         });
         let text = String::from_utf8_lossy(&bytes);
         reader.read(&text, index, &file.display, &window);
@@ -412,23 +411,18 @@ fn read_detected(
             Err(reason) => facts.skipped.push((file.display.clone(), reason)),
         }
     }
-    // Access logs of other systems (S3, BigQuery).
-    let mut format_stats = LogStats::default();
     for file in found.iter().filter(|f| {
         matches!(
             f.role,
             FileRole::Detected(Detected::S3Access | Detected::PgAudit)
         )
     }) {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
+        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
         let index = facts.log_files.len();
         facts.log_files.push(file.display.clone());
         facts.inputs.push(InputFile {
             path: file.display.clone(),
-            digest: FileDigest::of_bytes(&bytes),
+            digest,
         });
         let read = if file.role == FileRole::Detected(Detected::S3Access) {
             s3_access::read
@@ -449,15 +443,12 @@ fn read_detected(
         .iter()
         .filter(|f| f.role == FileRole::Detected(Detected::BigQuery))
     {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
+        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
         let index = facts.log_files.len();
         facts.log_files.push(file.display.clone());
         facts.inputs.push(InputFile {
             path: file.display.clone(),
-            digest: FileDigest::of_bytes(&bytes),
+            digest,
         });
         bigquery::read(
             &String::from_utf8_lossy(&bytes),
@@ -476,15 +467,12 @@ fn read_detected(
         let Some(format) = &file.line_format else {
             continue;
         };
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
+        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
         let index = facts.log_files.len();
         facts.log_files.push(file.display.clone());
         facts.inputs.push(InputFile {
             path: file.display.clone(),
-            digest: FileDigest::of_bytes(&bytes),
+            digest,
         });
         regex_log::read(
             std::io::Cursor::new(&bytes),
@@ -502,15 +490,12 @@ fn read_detected(
         .iter()
         .filter(|f| f.role == FileRole::Detected(Detected::Csv))
     {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
+        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
         let index = facts.log_files.len();
         facts.log_files.push(file.display.clone());
         facts.inputs.push(InputFile {
             path: file.display.clone(),
-            digest: FileDigest::of_bytes(&bytes),
+            digest,
         });
         csv_log::read(
             std::io::Cursor::new(&bytes),
@@ -691,6 +676,7 @@ fn role_by_name(name: &str) -> Option<FileRole> {
 /// something other than a native manifest or log.
 fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     let lower = display.to_ascii_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
     if role == FileRole::Log && lower.ends_with(".log") {
         let head = head(path)?;
         return if s3_access::sniff(&head) {
@@ -717,12 +703,50 @@ fn detect(path: &Path, display: &str, role: FileRole) -> Option<Detected> {
     }
 }
 
-/// The first 8 KiB of a file, as text.
+/// The first 8 KiB of a file (decompressed when its name ends in `.gz`), as text.
 fn head(path: &Path) -> Option<String> {
+    use std::io::Read;
     let mut head = Vec::with_capacity(8192);
     let file = std::fs::File::open(path).ok()?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head).ok()?;
+    let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+    if gz {
+        // A stream that breaks off early still shows its start.
+        let _ = flate2::read::MultiGzDecoder::new(file)
+            .take(8192)
+            .read_to_end(&mut head);
+    } else {
+        file.take(8192).read_to_end(&mut head).ok()?;
+    }
     Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// A log-like file of a detected format: the digest of its bytes as stored, and its content,
+/// decompressed when its name ends in `.gz`. A gzip stream that breaks off keeps what was
+/// read and counts the break as malformed.
+fn read_log_input(
+    file: &Found,
+    stats: &mut LogStats,
+) -> Result<(FileDigest, Vec<u8>), IngestError> {
+    use std::io::Read;
+    let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+        path: file.display.clone(),
+        source,
+    })?;
+    let digest = FileDigest::of_bytes(&bytes);
+    if !file.display.to_ascii_lowercase().ends_with(".gz") {
+        return Ok((digest, bytes));
+    }
+    let mut text = Vec::new();
+    if let Err(e) = flate2::read::MultiGzDecoder::new(bytes.as_slice()).read_to_end(&mut text) {
+        let line = text.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        stats.malformed += 1;
+        stats.samples.push(Malformed {
+            file: file.display.clone(),
+            line,
+            reason: format!("the gzip stream breaks off: {e}"),
+        });
+    }
+    Ok((digest, text))
 }
 
 /// Lists the files to ingest, sorted by their path relative to the root.
