@@ -250,6 +250,17 @@ enum Detected {
     Csv,
 }
 
+impl Detected {
+    /// Whether the format declares entities (a manifest of another system) rather than
+    /// recording what was observed.
+    fn declares(self) -> bool {
+        matches!(
+            self,
+            Detected::Dbt | Detected::ModelCard | Detected::MlModel
+        )
+    }
+}
+
 /// A file found under the deployment root.
 #[derive(Debug, Clone)]
 struct Found {
@@ -316,157 +327,16 @@ fn read_detected(
         since: settings.since,
         until: settings.until,
     };
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::OpenLineage))
-    {
-        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
-        let index = facts.log_files.len();
-        facts.log_files.push(file.display.clone());
-        facts.inputs.push(InputFile {
-            path: file.display.clone(),
-            digest,
-        });
-        let text = String::from_utf8_lossy(&bytes);
-        reader.read(&text, index, &file.display, &window);
-    }
     let mut from_dbt: HashMap<crate::node::NodeId, String> = HashMap::new();
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::Dbt))
-    {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let manifests = match dbt::read(&text, &file.display) {
-            Ok(manifests) => manifests,
-            Err(reason) => {
-                facts.skipped.push((file.display.clone(), reason));
-                continue;
-            }
-        };
-        facts.inputs.push(InputFile {
-            path: file.display.clone(),
-            digest: FileDigest::of_bytes(&bytes),
-        });
-        facts.manifest_files.push(file.display.clone());
-        let mut again = 0usize;
-        for manifest in manifests {
-            // Two manifest.json of one project (an old copy kept beside the new one) declare
-            // the same relations: the first file in path order wins.
-            if from_dbt.contains_key(&manifest.id()) {
-                again += 1;
-                continue;
-            }
-            from_dbt.insert(manifest.id(), file.display.clone());
-            facts.manifests.push(manifest);
-        }
-        if again > 0 {
-            facts.skipped.push((
-                file.display.clone(),
-                format!("{again} dbt node(s) already declared by an earlier dbt manifest; the first is kept"),
-            ));
-        }
-    }
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::ModelCard))
-    {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
-        match model_card::read(&String::from_utf8_lossy(&bytes), &file.display) {
-            Ok(Some(manifest)) => {
-                facts.inputs.push(InputFile {
-                    path: file.display.clone(),
-                    digest: FileDigest::of_bytes(&bytes),
-                });
-                facts.manifest_files.push(file.display.clone());
-                facts.manifests.push(manifest);
-            }
-            Ok(None) => {}
-            Err(reason) => facts.skipped.push((file.display.clone(), reason)),
-        }
-    }
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::MlModel))
-    {
-        let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-            path: file.display.clone(),
-            source,
-        })?;
-        match mlflow::read(&file.path, &String::from_utf8_lossy(&bytes), &file.display) {
-            Ok(manifest) => {
-                facts.inputs.push(InputFile {
-                    path: file.display.clone(),
-                    digest: FileDigest::of_bytes(&bytes),
-                });
-                facts.manifest_files.push(file.display.clone());
-                facts.manifests.push(manifest);
-            }
-            Err(reason) => facts.skipped.push((file.display.clone(), reason)),
-        }
-    }
-    for file in found.iter().filter(|f| {
-        matches!(
-            f.role,
-            FileRole::Detected(Detected::S3Access | Detected::PgAudit)
-        )
-    }) {
-        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
-        let index = facts.log_files.len();
-        facts.log_files.push(file.display.clone());
-        facts.inputs.push(InputFile {
-            path: file.display.clone(),
-            digest,
-        });
-        let read = if file.role == FileRole::Detected(Detected::S3Access) {
-            s3_access::read
-        } else {
-            pgaudit::read
-        };
-        read(
-            std::io::Cursor::new(&bytes),
-            index,
-            &file.display,
-            settings.since,
-            settings.until,
-            edges,
-            &mut format_stats,
-        );
-    }
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::BigQuery))
-    {
-        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
-        let index = facts.log_files.len();
-        facts.log_files.push(file.display.clone());
-        facts.inputs.push(InputFile {
-            path: file.display.clone(),
-            digest,
-        });
-        bigquery::read(
-            &String::from_utf8_lossy(&bytes),
-            index,
-            &file.display,
-            settings.since,
-            settings.until,
-            edges,
-            &mut format_stats,
-        );
-    }
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::Regex))
-    {
-        let Some(format) = &file.line_format else {
+    // In path order, so that "the first file" means the same on every run.
+    for file in found {
+        let FileRole::Detected(format) = file.role else {
             continue;
         };
+        if format.declares() {
+            read_declaring(file, format, facts, &mut from_dbt)?;
+            continue;
+        }
         let (digest, bytes) = read_log_input(file, &mut format_stats)?;
         let index = facts.log_files.len();
         facts.log_files.push(file.display.clone());
@@ -474,39 +344,34 @@ fn read_detected(
             path: file.display.clone(),
             digest,
         });
-        regex_log::read(
-            std::io::Cursor::new(&bytes),
-            format,
-            file.fields.as_ref().unwrap_or(&settings.fields),
-            index,
-            &file.display,
-            settings.since,
-            settings.until,
-            edges,
-            &mut format_stats,
-        );
-    }
-    for file in found
-        .iter()
-        .filter(|f| f.role == FileRole::Detected(Detected::Csv))
-    {
-        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
-        let index = facts.log_files.len();
-        facts.log_files.push(file.display.clone());
-        facts.inputs.push(InputFile {
-            path: file.display.clone(),
-            digest,
-        });
-        csv_log::read(
-            std::io::Cursor::new(&bytes),
-            file.fields.as_ref().unwrap_or(&settings.fields),
-            index,
-            &file.display,
-            settings.since,
-            settings.until,
-            edges,
-            &mut format_stats,
-        );
+        let (since, until, display) = (settings.since, settings.until, &file.display);
+        let fields = file.fields.as_ref().unwrap_or(&settings.fields);
+        let lines = std::io::Cursor::new(&bytes);
+        let stats = &mut format_stats;
+        match format {
+            Detected::OpenLineage => {
+                reader.read(&String::from_utf8_lossy(&bytes), index, display, &window)
+            }
+            Detected::S3Access => {
+                s3_access::read(lines, index, display, since, until, edges, stats)
+            }
+            Detected::PgAudit => pgaudit::read(lines, index, display, since, until, edges, stats),
+            Detected::BigQuery => {
+                let text = String::from_utf8_lossy(&bytes);
+                bigquery::read(&text, index, display, since, until, edges, stats)
+            }
+            Detected::Regex => {
+                if let Some(format) = &file.line_format {
+                    regex_log::read(
+                        lines, format, fields, index, display, since, until, edges, stats,
+                    )
+                }
+            }
+            Detected::Csv => {
+                csv_log::read(lines, fields, index, display, since, until, edges, stats)
+            }
+            Detected::Dbt | Detected::ModelCard | Detected::MlModel => {}
+        }
     }
     let (ol_edges, manifests, jobs, mut stats) = reader.finish();
     stats.absorb(format_stats);
@@ -522,6 +387,64 @@ fn read_detected(
         .entities
         .extend(jobs.into_iter().filter(|j| !declared.contains(j)));
     Ok(stats)
+}
+
+/// Reads a file of a format that declares entities: a dbt manifest, a model card, an MLmodel.
+/// A file that cannot be read is noted as skipped, with its line, and the scan goes on.
+fn read_declaring(
+    file: &Found,
+    format: Detected,
+    facts: &mut Facts,
+    from_dbt: &mut HashMap<crate::node::NodeId, String>,
+) -> Result<(), IngestError> {
+    let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
+        path: file.display.clone(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let read = match format {
+        Detected::Dbt => dbt::read(&text, &file.display),
+        Detected::ModelCard => {
+            model_card::read(&text, &file.display).map(|m| m.into_iter().collect())
+        }
+        Detected::MlModel => mlflow::read(&file.path, &text, &file.display).map(|m| vec![m]),
+        _ => Ok(Vec::new()),
+    };
+    let manifests = match read {
+        Ok(manifests) if manifests.is_empty() => return Ok(()),
+        Ok(manifests) => manifests,
+        Err(reason) => {
+            facts.skipped.push((file.display.clone(), reason));
+            return Ok(());
+        }
+    };
+    facts.inputs.push(InputFile {
+        path: file.display.clone(),
+        digest: FileDigest::of_bytes(&bytes),
+    });
+    facts.manifest_files.push(file.display.clone());
+    let mut again = 0usize;
+    for manifest in manifests {
+        // Two manifest.json of one project (an old copy kept beside the new one) declare the
+        // same relations: the first file in path order wins.
+        if format == Detected::Dbt {
+            if from_dbt.contains_key(&manifest.id()) {
+                again += 1;
+                continue;
+            }
+            from_dbt.insert(manifest.id(), file.display.clone());
+        }
+        facts.manifests.push(manifest);
+    }
+    if again > 0 {
+        facts.skipped.push((
+            file.display.clone(),
+            format!(
+                "{again} dbt node(s) already declared by an earlier dbt manifest; the first is kept"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError> {
