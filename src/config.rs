@@ -131,7 +131,12 @@ struct IdentityCfg {
 #[serde(deny_unknown_fields)]
 struct NormalizeCfg {
     pattern: String,
-    replace: String,
+    /// The replacement of each match (`$1` names a group); the match is kept when absent.
+    #[serde(default)]
+    replace: Option<String>,
+    /// `lower` or `upper`: the case of the whole name, when the pattern matches.
+    #[serde(default)]
+    case: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -271,7 +276,9 @@ pub struct ConfigIdentity {
 #[derive(Debug, Clone)]
 pub struct Normalization {
     pub pattern: Regex,
-    pub replace: String,
+    pub replace: Option<String>,
+    /// Fold the whole name to lower case (`Some(true)`) or upper case (`Some(false)`).
+    pub lowercase: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -445,9 +452,27 @@ impl Settings {
             let rule = rule.get_ref();
             let pattern = Regex::new(&rule.pattern)
                 .map_err(|e| err(line, format!("normalize: bad pattern: {e}")))?;
+            let lowercase = match rule.case.as_deref() {
+                None => None,
+                Some("lower") => Some(true),
+                Some("upper") => Some(false),
+                Some(other) => {
+                    return Err(err(
+                        line,
+                        format!("normalize: case must be `lower` or `upper`, found `{other}`"),
+                    ));
+                }
+            };
+            if rule.replace.is_none() && lowercase.is_none() {
+                return Err(err(
+                    line,
+                    "normalize: give `replace` (the rewrite of each match), `case` (lower or upper), or both".into(),
+                ));
+            }
             settings.normalize.push(Normalization {
                 pattern,
                 replace: rule.replace.clone(),
+                lowercase,
             });
         }
 
@@ -511,10 +536,19 @@ impl Settings {
     pub fn normalize_resource(&self, name: &str) -> String {
         let mut name = name.trim().to_string();
         for rule in &self.normalize {
-            if let std::borrow::Cow::Owned(replaced) =
-                rule.pattern.replace_all(&name, rule.replace.as_str())
+            if !rule.pattern.is_match(&name) {
+                continue;
+            }
+            if let Some(replace) = &rule.replace
+                && let std::borrow::Cow::Owned(replaced) =
+                    rule.pattern.replace_all(&name, replace.as_str())
             {
                 name = replaced;
+            }
+            match rule.lowercase {
+                Some(true) => name = name.to_lowercase(),
+                Some(false) => name = name.to_uppercase(),
+                None => {}
             }
         }
         name

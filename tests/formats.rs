@@ -825,3 +825,61 @@ fn detected_line_formats_may_be_gzip_compressed() {
         "{graph}"
     );
 }
+
+#[test]
+fn normalization_rules_apply_to_every_format() {
+    let d = Deployment::new();
+    d.file(
+        "lintage.toml",
+        r#"[[normalize]]                 # fold daily partitions and part files into the table
+pattern = '/date=[^/]+(/.*)?$'
+replace = ""
+
+[[normalize]]                 # warehouse names are case-insensitive
+pattern = '^(?i)warehouse\.'
+case = "lower"
+
+[[normalize]]                 # quotes are not part of a name
+pattern = '"'
+replace = ""
+
+[[identities]]                # an IAM role is a job
+principal = "arn:aws:sts::*:assumed-role/trainer/*"
+entity = "job:trainer"
+"#,
+    )
+    .file(
+        "trainer.yaml",
+        "kind: job\nname: trainer\ninputs: [s3://b/t, warehouse.sales.orders]\noutputs: []\n",
+    )
+    .file(
+        "s3/access.log",
+        "owner b [01/Nov/2026:00:00:38 +0000] 192.0.2.3 arn:aws:sts::1:assumed-role/trainer/i-1 REQ REST.GET.OBJECT t/date=2026-11-01/part-0.parquet \"GET /b/t HTTP/1.1\" 200 - 1 1 1 - \"-\" \"ua\" -\n",
+    )
+    .file(
+        "lineage.json",
+        "{\"eventType\":\"COMPLETE\",\"eventTime\":\"2026-11-01T00:00:00Z\",\"run\":{\"runId\":\"r\"},\"job\":{\"namespace\":\"x\",\"name\":\"y\"},\"inputs\":[{\"namespace\":\"dbx\",\"name\":\"\\\"Sales\\\".\\\"Orders\\\"\"}]}",
+    )
+    .file(
+        "logs/a.jsonl",
+        "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"arn:aws:sts::1:assumed-role/trainer/i-2\",\"query\":\"SELECT * FROM WAREHOUSE.Sales.Orders\"}\n",
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let findings = run.findings();
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.starts_with("LT004") || f.starts_with("LT005")),
+        "{findings:?}"
+    );
+    let graph = export(&d);
+    assert!(
+        edge(&graph, "dataset:s3://b/t", "job:trainer").is_some(),
+        "{graph}"
+    );
+    assert!(
+        edge(&graph, "dataset:dbx/Sales.Orders", "job:x/y").is_some(),
+        "{graph}"
+    );
+}
