@@ -97,6 +97,9 @@ struct LogsCfg {
     fields: FieldsCfg,
     #[serde(default)]
     actions: BTreeMap<String, ActionCfg>,
+    /// The SQL dialect of `query` fields, tried before the others.
+    #[serde(default)]
+    sql_dialect: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -297,6 +300,8 @@ pub struct Settings {
     pub config_file: Option<String>,
     pub exclude: Option<globset::GlobSet>,
     pub sources: Vec<SourceSpec>,
+    /// `[logs] sql_dialect`: tried first for SQL in logs.
+    pub sql_dialect: Option<crate::ingest::sql::SqlDialect>,
     pub fields: FieldMap,
     pub identities: Vec<ConfigIdentity>,
     pub normalize: Vec<Normalization>,
@@ -351,6 +356,21 @@ impl Settings {
             ..Settings::default()
         };
         settings.fields = FieldMap::default().overridden(&cfg.logs.fields, &cfg.logs.actions);
+        if let Some(name) = &cfg.logs.sql_dialect {
+            let line = at(name.span());
+            let dialect =
+                crate::ingest::sql::SqlDialect::parse_name(name.get_ref()).ok_or_else(|| {
+                    err(
+                        line,
+                        format!(
+                            "logs.sql_dialect: unknown dialect `{}`; use one of {}",
+                            name.get_ref(),
+                            crate::ingest::sql::SqlDialect::NAMES.join(", ")
+                        ),
+                    )
+                })?;
+            settings.sql_dialect = Some(dialect);
+        }
 
         if !cfg.discovery.exclude.is_empty() {
             let mut builder = globset::GlobSetBuilder::new();

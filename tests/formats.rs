@@ -883,3 +883,29 @@ entity = "job:trainer"
         "{graph}"
     );
 }
+
+#[test]
+fn logs_may_name_the_sql_dialect_to_try_first() {
+    let d = Deployment::new();
+    d.file("lintage.toml", "[logs]\nsql_dialect = \"snowflake\"\n")
+        .file(
+            "logs/q.jsonl",
+            "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"svc:q\",\"query\":\"INSERT INTO a.b.out SELECT * FROM a.b.src\"}\n",
+        );
+    let graph = export(&d);
+    assert!(
+        edge(&graph, "dataset:a.b.src", "principal:svc:q").is_some(),
+        "{graph}"
+    );
+    assert!(
+        edge(&graph, "principal:svc:q", "dataset:a.b.out").is_some(),
+        "{graph}"
+    );
+
+    let bad = Deployment::new();
+    bad.file("lintage.toml", "[logs]\n\nsql_dialect = \"cobol\"\n");
+    let run = bad.scan_json(&[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("lintage.toml:3"), "{}", run.stderr);
+    assert!(run.stderr.contains("snowflake"), "{}", run.stderr);
+}

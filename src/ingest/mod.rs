@@ -537,6 +537,7 @@ fn read_logs(
                 while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let file = logs[index];
                     let options = ndjson::LogOptions {
+                        sql_dialect: settings.sql_dialect,
                         fields: file.fields.as_ref().unwrap_or(&settings.fields),
                         since: settings.since,
                         until: settings.until,

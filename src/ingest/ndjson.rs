@@ -24,6 +24,8 @@ const SQL_CACHE_LIMIT: usize = 10_000;
 /// The time window and field names a log is read with.
 pub struct LogOptions<'a> {
     pub fields: &'a FieldMap,
+    /// Tried first for SQL in `query` fields.
+    pub sql_dialect: Option<sql::SqlDialect>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
 }
@@ -388,7 +390,7 @@ fn record_edges(
         if sql_cache.len() >= SQL_CACHE_LIMIT {
             sql_cache.clear();
         }
-        let tables = sql::extract_tables(query).map_err(|e| e.to_string());
+        let tables = sql::extract_tables_in(query, options.sql_dialect).map_err(|e| e.to_string());
         sql_cache.insert(query.to_string(), tables);
     }
     match sql_cache.get(query) {
@@ -425,6 +427,7 @@ mod tests {
     fn read(text: &str) -> (ObservedEdges, LogStats) {
         let fields = FieldMap::default();
         let options = LogOptions {
+            sql_dialect: None,
             fields: &fields,
             since: None,
             until: None,
@@ -488,6 +491,7 @@ not json\n\
         fields.actions.insert("select".into(), Some(Action::Read));
         fields.actions.insert("insert".into(), Some(Action::Write));
         let options = LogOptions {
+            sql_dialect: None,
             fields: &fields,
             since: None,
             until: None,
@@ -504,6 +508,7 @@ not json\n\
     fn window_and_preaggregated_lines() {
         let fields = FieldMap::default();
         let options = LogOptions {
+            sql_dialect: None,
             fields: &fields,
             since: Timestamp::parse_bound("2026-11-10"),
             until: Timestamp::parse_bound("2026-11-20"),

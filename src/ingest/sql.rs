@@ -84,6 +84,81 @@ const MAX_MESSAGE_CHARS: usize = 200;
 /// texts longer than 1 MiB are refused, and texts longer than 4 KiB are parsed on a helper
 /// thread whose stack is large enough for the deepest tree such a text can produce.
 pub fn extract_tables(sql: &str) -> Result<SqlTables, SqlError> {
+    extract_tables_in(sql, None)
+}
+
+/// A dialect lintage.toml can name for the SQL in logs (`[logs] sql_dialect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlDialect {
+    Generic,
+    Postgres,
+    Snowflake,
+    BigQuery,
+    Databricks,
+    Spark,
+    Hive,
+    MySql,
+    MsSql,
+    Redshift,
+    DuckDb,
+}
+
+impl SqlDialect {
+    /// The names lintage.toml accepts.
+    pub const NAMES: [&'static str; 11] = [
+        "generic",
+        "postgres",
+        "snowflake",
+        "bigquery",
+        "databricks",
+        "spark",
+        "hive",
+        "mysql",
+        "mssql",
+        "redshift",
+        "duckdb",
+    ];
+
+    pub fn parse_name(name: &str) -> Option<SqlDialect> {
+        const ALL: [SqlDialect; 11] = [
+            SqlDialect::Generic,
+            SqlDialect::Postgres,
+            SqlDialect::Snowflake,
+            SqlDialect::BigQuery,
+            SqlDialect::Databricks,
+            SqlDialect::Spark,
+            SqlDialect::Hive,
+            SqlDialect::MySql,
+            SqlDialect::MsSql,
+            SqlDialect::Redshift,
+            SqlDialect::DuckDb,
+        ];
+        let name = name.to_ascii_lowercase();
+        SqlDialect::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| ALL[i])
+    }
+
+    fn dialect(self) -> &'static dyn Dialect {
+        match self {
+            SqlDialect::Generic => &GenericDialect,
+            SqlDialect::Postgres => &PostgreSqlDialect {},
+            SqlDialect::Snowflake => &SnowflakeDialect,
+            SqlDialect::BigQuery => &BigQueryDialect,
+            SqlDialect::Databricks => &DatabricksDialect,
+            SqlDialect::Spark => &SparkSqlDialect,
+            SqlDialect::Hive => &HiveDialect {},
+            SqlDialect::MySql => &MySqlDialect {},
+            SqlDialect::MsSql => &MsSqlDialect {},
+            SqlDialect::Redshift => &RedshiftSqlDialect {},
+            SqlDialect::DuckDb => &DuckDbDialect,
+        }
+    }
+}
+
+/// Like `extract_tables`, trying `preferred` before the other dialects.
+pub fn extract_tables_in(sql: &str, preferred: Option<SqlDialect>) -> Result<SqlTables, SqlError> {
     if sql.len() > MAX_SQL_BYTES {
         return Err(SqlError(format!(
             "cannot parse SQL: the text is {} bytes long, more than the {MAX_SQL_BYTES} accepted",
@@ -91,7 +166,7 @@ pub fn extract_tables(sql: &str) -> Result<SqlTables, SqlError> {
         )));
     }
     let outcome = if sql.len() <= INLINE_MAX_BYTES {
-        std::panic::catch_unwind(|| extract_here(sql)).ok()
+        std::panic::catch_unwind(|| extract_here(sql, preferred)).ok()
     } else {
         // Long left-nested expressions (`1+1+…+1`) and set operations are built by loops
         // in the parser and bypass its recursion limit; dropping such a tree recurses once
@@ -101,7 +176,7 @@ pub fn extract_tables(sql: &str) -> Result<SqlTables, SqlError> {
             let spawned = std::thread::Builder::new()
                 .name("lintage-sql".to_owned())
                 .stack_size(stack)
-                .spawn_scoped(scope, || extract_here(sql));
+                .spawn_scoped(scope, || extract_here(sql, preferred));
             match spawned {
                 Ok(handle) => handle.join().ok(),
                 Err(err) => Some(Err(SqlError(format!(
@@ -118,8 +193,8 @@ pub fn extract_tables(sql: &str) -> Result<SqlTables, SqlError> {
 }
 
 /// Parses `sql` and collects its tables on the current thread.
-fn extract_here(sql: &str) -> Result<SqlTables, SqlError> {
-    let statements = parse(sql)?;
+fn extract_here(sql: &str, preferred: Option<SqlDialect>) -> Result<SqlTables, SqlError> {
+    let statements = parse(sql, preferred)?;
     let mut collector = Collector::default();
     for statement in &statements {
         if let Statement::Explain { analyze: false, .. } = statement {
@@ -164,7 +239,15 @@ fn parse_with(dialect: &dyn Dialect, sql: &str) -> Result<Vec<Statement>, Parser
 
 /// Parses the whole of `sql` with the first dialect that accepts it; the error is
 /// `GenericDialect`'s.
-fn parse_any_dialect(sql: &str) -> Result<Vec<Statement>, ParserError> {
+fn parse_any_dialect(
+    sql: &str,
+    preferred: Option<SqlDialect>,
+) -> Result<Vec<Statement>, ParserError> {
+    if let Some(preferred) = preferred
+        && let Ok(statements) = parse_with(preferred.dialect(), sql)
+    {
+        return Ok(statements);
+    }
     let generic_error = match parse_with(&GenericDialect, sql) {
         Ok(statements) => return Ok(statements),
         Err(err) => err,
@@ -181,14 +264,14 @@ fn parse_any_dialect(sql: &str) -> Result<Vec<Statement>, ParserError> {
     Err(generic_error)
 }
 
-fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
-    let err = match parse_any_dialect(sql) {
+fn parse(sql: &str, preferred: Option<SqlDialect>) -> Result<Vec<Statement>, SqlError> {
+    let err = match parse_any_dialect(sql, preferred) {
         Ok(statements) => return Ok(statements),
         Err(err) => err,
     };
     let retried = match err {
         ParserError::RecursionLimitExceeded => None,
-        _ => parse_statement_by_statement(sql),
+        _ => parse_statement_by_statement(sql, preferred),
     };
     retried.ok_or_else(|| {
         SqlError(format!(
@@ -227,7 +310,10 @@ fn one_line(message: &str) -> String {
 /// Second chance for text no dialect parses as a whole: split it at top-level `;` and parse
 /// each statement on its own (rewriting Hive/Spark multi-inserts). `None` if that does not
 /// help or a statement still fails.
-fn parse_statement_by_statement(sql: &str) -> Option<Vec<Statement>> {
+fn parse_statement_by_statement(
+    sql: &str,
+    preferred: Option<SqlDialect>,
+) -> Option<Vec<Statement>> {
     let tokens = Tokenizer::new(&GenericDialect, sql).tokenize().ok()?;
     let pieces = split_statements(&tokens);
     if pieces.len() == 1 && multi_insert_parts(pieces[0]).is_none() {
@@ -249,7 +335,7 @@ fn parse_statement_by_statement(sql: &str) -> Option<Vec<Statement>> {
             }
             None => render(piece),
         };
-        statements.extend(parse_any_dialect(&text).ok()?);
+        statements.extend(parse_any_dialect(&text, preferred).ok()?);
     }
     Some(statements)
 }
