@@ -1,6 +1,7 @@
 //! CSV access logs named by a `[[sources]]` entry with `format = "csv"`: the header row names
 //! the columns, and the field mapping (`fields`, `actions`) says which column is the time, the
-//! principal, the action and the resource, or the SQL `query` run. Fields may be quoted with
+//! principal, the action and the resource, or the SQL `query` run (read with `[logs]
+//! sql_dialect` first). Fields may be quoted with
 //! `"` (a doubled `""` is a quote); a record spans one line.
 
 use std::io::BufRead;
@@ -47,6 +48,7 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
 pub fn read(
     reader: impl BufRead,
     fields: &FieldMap,
+    dialect: Option<sql::SqlDialect>,
     file_index: usize,
     display: &str,
     since: Option<Timestamp>,
@@ -160,7 +162,7 @@ pub fn read(
                     }
                 }
             } else if let Some(text) = cell(query) {
-                match sql::extract_tables(text) {
+                match sql::extract_tables_in(text, dialect) {
                     Ok(tables) => tables
                         .reads
                         .into_iter()

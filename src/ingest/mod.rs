@@ -367,9 +367,17 @@ fn read_detected(
                     )
                 }
             }
-            Detected::Csv => {
-                csv_log::read(lines, fields, index, display, since, until, edges, stats)
-            }
+            Detected::Csv => csv_log::read(
+                lines,
+                fields,
+                settings.sql_dialect,
+                index,
+                display,
+                since,
+                until,
+                edges,
+                stats,
+            ),
             Detected::Dbt | Detected::ModelCard | Detected::MlModel => {}
         }
     }
