@@ -909,3 +909,34 @@ fn logs_may_name_the_sql_dialect_to_try_first() {
     assert!(run.stderr.contains("lintage.toml:3"), "{}", run.stderr);
     assert!(run.stderr.contains("snowflake"), "{}", run.stderr);
 }
+
+#[test]
+fn mlmodel_variants_beside_an_mlmodel_are_read_and_pyyaml_quirks_tolerated() {
+    let d = Deployment::new();
+    d.file("root/MLmodel", "artifact_path: model\nflavors:\n  python_function: {}\n")
+        .file(
+            // MLflow writes flow mappings whose closing bracket sits in column 0.
+            "root/MLmodel.with.metadata",
+            "artifact_path: model\nflavors:\n  python_function: {}\ninput_example: {\n  \"type\": \"dataframe\"\n}\nmetadata:\n  stateful: true\n",
+        )
+        .file("root/MLmodel.with.broken", "flavors:\n  sklearn: {}\nruntime: a: b\n");
+    let run = lintage(&["scan", path_str(d.path()), "--no-store"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("root/MLmodel.with.broken: line 3"),
+        "a broken variant is named with its line: {}",
+        run.stdout
+    );
+    let graph = export(&d);
+    let nodes: Vec<&str> = graph["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(nodes.contains(&"model:root"), "{nodes:?}");
+    assert!(
+        nodes.contains(&"model:root/MLmodel.with.metadata"),
+        "{nodes:?}"
+    );
+}

@@ -9,14 +9,43 @@ use super::manifest::{Entry, Manifest};
 use super::tree::{self, Tree, Value};
 use crate::node::NodeKind;
 
-/// Whether a file is an MLmodel file, by name.
+/// Indents lines that hold only a closing `}` or `]` in column 0 by one space, the way
+/// PyYAML reads them: as the end of the flow collection above.
+fn indent_closing_brackets(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let body = line.trim_end_matches(['\n', '\r']);
+            if matches!(body, "}" | "]" | "}," | "],") {
+                format!(" {line}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Whether a file is an MLmodel file, by name: `MLmodel`, or a variant kept beside it such as
+/// `MLmodel.with.metadata` (MLflow's own test resources are named so).
 pub fn is_mlmodel(display: &str) -> bool {
-    display.rsplit('/').next() == Some("MLmodel")
+    display
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name == "MLmodel" || name.starts_with("MLmodel."))
 }
 
 /// The model manifest an MLmodel file declares, or where and why it cannot be read.
 pub fn read(path: &Path, text: &str, display: &str) -> Result<Manifest, String> {
-    let docs = tree::parse_yaml(text).map_err(|e| {
+    // MLflow writes `input_example: {` ... `}` with the closing bracket in column 0, which
+    // PyYAML accepts and strict YAML 1.2 parsers refuse; read it as PyYAML would.
+    let parsed = tree::parse_yaml(text).or_else(|first| {
+        let lenient = indent_closing_brackets(text);
+        if lenient == text {
+            Err(first)
+        } else {
+            tree::parse_yaml(&lenient).map_err(|_| first)
+        }
+    });
+    let docs = parsed.map_err(|e| {
         format!(
             "line {}: MLmodel is not valid YAML: {}",
             e.line.max(1),
@@ -60,6 +89,13 @@ pub fn read(path: &Path, text: &str, display: &str) -> Result<Manifest, String> 
             )
         }
         _ => folder.unwrap_or("MLmodel").to_string(),
+    };
+    // A variant beside the real MLmodel is another model: named after its file too.
+    let file_name = parts.last().copied().unwrap_or("MLmodel");
+    let name = if file_name == "MLmodel" {
+        name
+    } else {
+        format!("{name}/{file_name}")
     };
     let mut manifest = Manifest {
         file: display.to_string(),
