@@ -61,7 +61,7 @@ pub fn read(text: &str, display: &str) -> Result<Vec<Manifest>, String> {
             continue;
         };
         let line = line_of(id);
-        let mut manifest = empty_manifest(display, line, NodeKind::Job, relation);
+        let mut manifest = Manifest::new(display, line, NodeKind::Job, relation);
         manifest.inputs = inputs(node, &relations, line);
         manifest.outputs.push(Entry {
             value: format!("dataset:{relation}"),
@@ -89,7 +89,7 @@ pub fn read(text: &str, display: &str) -> Result<Vec<Manifest>, String> {
             Some("ml") => NodeKind::Model,
             _ => NodeKind::Service,
         };
-        let mut manifest = empty_manifest(display, line, kind, name);
+        let mut manifest = Manifest::new(display, line, kind, name);
         manifest.inputs = inputs(exposure, &relations, line);
         if let Some(owner) = exposure
             .pointer("/owner/name")
@@ -159,25 +159,6 @@ fn relation(node: &Value) -> Option<String> {
         .flatten()
         .collect();
     Some(parts.join("."))
-}
-
-fn empty_manifest(file: &str, line: usize, kind: NodeKind, name: &str) -> Manifest {
-    Manifest {
-        file: file.to_string(),
-        line,
-        kind,
-        name: name.to_string(),
-        version: None,
-        owner: None,
-        identities: Vec::new(),
-        inputs: Vec::new(),
-        training: Vec::new(),
-        outputs: Vec::new(),
-        consumers: Vec::new(),
-        influences: Vec::new(),
-        base_models: Vec::new(),
-        attributes: BTreeMap::new(),
-    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,26 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest that declares nothing yet: every format fills in what it knows.
+    pub fn new(file: &str, line: usize, kind: NodeKind, name: &str) -> Manifest {
+        Manifest {
+            file: file.to_string(),
+            line,
+            kind,
+            name: name.to_string(),
+            version: None,
+            owner: None,
+            identities: Vec::new(),
+            inputs: Vec::new(),
+            training: Vec::new(),
+            outputs: Vec::new(),
+            consumers: Vec::new(),
+            influences: Vec::new(),
+            base_models: Vec::new(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
     pub fn id(&self) -> NodeId {
         NodeId::new(self.kind, &self.name)
     }
@@ -158,22 +178,7 @@ pub fn from_tree(file: &str, doc: &Tree) -> Result<Manifest, ManifestError> {
             ));
         }
     };
-    let mut manifest = Manifest {
-        file: file.to_string(),
-        line: doc.line,
-        kind,
-        name,
-        version: None,
-        owner: None,
-        identities: Vec::new(),
-        inputs: Vec::new(),
-        training: Vec::new(),
-        outputs: Vec::new(),
-        consumers: Vec::new(),
-        influences: Vec::new(),
-        base_models: Vec::new(),
-        attributes: BTreeMap::new(),
-    };
+    let mut manifest = Manifest::new(file, doc.line, kind, &name);
     for (key, value) in entries {
         let Some(key_name) = key.as_str() else {
             return Err(err(

@@ -2,7 +2,6 @@
 //! vector-search indexes, tables) are declared inputs; inside an `mlruns/` file store, the
 //! datasets the logging run took as inputs are its training data.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::manifest::{Entry, Manifest};
@@ -97,22 +96,7 @@ pub fn read(path: &Path, text: &str, display: &str) -> Result<Manifest, String> 
     } else {
         format!("{name}/{file_name}")
     };
-    let mut manifest = Manifest {
-        file: display.to_string(),
-        line: 1,
-        kind: NodeKind::Model,
-        name,
-        version: None,
-        owner: None,
-        identities: Vec::new(),
-        inputs: Vec::new(),
-        training: Vec::new(),
-        outputs: Vec::new(),
-        consumers: Vec::new(),
-        influences: Vec::new(),
-        base_models: Vec::new(),
-        attributes: BTreeMap::new(),
-    };
+    let mut manifest = Manifest::new(display, 1, NodeKind::Model, &name);
     for key in [
         "run_id",
         "model_id",

@@ -2,8 +2,6 @@
 //! `datasets`. The card is a model manifest: `base_model` entries are the models it is derived
 //! from, `datasets` its training data.
 
-use std::collections::BTreeMap;
-
 use super::manifest::{Entry, Manifest};
 use super::tree::{self, Tree, Value};
 use crate::node::NodeKind;
@@ -74,22 +72,7 @@ pub fn read(text: &str, display: &str) -> Result<Option<Manifest>, String> {
         return Ok(None);
     };
     let name = model_name(display);
-    let mut manifest = Manifest {
-        file: display.to_string(),
-        line: 1,
-        kind: NodeKind::Model,
-        name: name.clone(),
-        version: None,
-        owner: None,
-        identities: Vec::new(),
-        inputs: Vec::new(),
-        training: Vec::new(),
-        outputs: Vec::new(),
-        consumers: Vec::new(),
-        influences: Vec::new(),
-        base_models: Vec::new(),
-        attributes: BTreeMap::new(),
-    };
+    let mut manifest = Manifest::new(display, 1, NodeKind::Model, &name);
     for (value, line) in strings(doc.get("base_model")) {
         // A card that names itself adds nothing; a parent named twice is one parent.
         if value != name && !manifest.base_models.iter().any(|e| e.value == value) {

@@ -190,22 +190,10 @@ impl Reader {
         inputs: &[String],
         outputs: &[String],
     ) {
-        let manifest = self.declared.entry(id.clone()).or_insert_with(|| Manifest {
-            file: display.to_string(),
-            line: line as usize,
-            kind: NodeKind::Job,
-            name: id.name().to_string(),
-            version: None,
-            owner: None,
-            identities: Vec::new(),
-            inputs: Vec::new(),
-            training: Vec::new(),
-            outputs: Vec::new(),
-            consumers: Vec::new(),
-            influences: Vec::new(),
-            base_models: Vec::new(),
-            attributes: BTreeMap::new(),
-        });
+        let manifest = self
+            .declared
+            .entry(id.clone())
+            .or_insert_with(|| Manifest::new(display, line as usize, NodeKind::Job, id.name()));
         for (list, target) in [
             (inputs, &mut manifest.inputs),
             (outputs, &mut manifest.outputs),
