@@ -5,11 +5,9 @@
 
 use serde_json::Value;
 
-use super::{LogStats, Malformed, ObservedEdges};
+use super::{LogStats, ObservedEdges};
 use crate::config::Action;
 use crate::time::Timestamp;
-
-const SAMPLES_PER_FILE: usize = 10;
 
 /// Whether the start of a `.json`, `.jsonl` or `.ndjson` file is a BigQuery job record.
 pub fn sniff(head: &str) -> bool {
@@ -28,18 +26,8 @@ pub fn read(
     stats: &mut LogStats,
 ) {
     let mut jobs: Vec<(u64, Value)> = Vec::new();
-    let mut samples = 0;
-    let mut malformed = |stats: &mut LogStats, line: u64, reason: String| {
-        stats.malformed += 1;
-        if samples < SAMPLES_PER_FILE {
-            samples += 1;
-            stats.samples.push(Malformed {
-                file: display.to_string(),
-                line,
-                reason,
-            });
-        }
-    };
+    let malformed =
+        |stats: &mut LogStats, line: u64, reason: String| stats.malformed_at(display, line, reason);
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Array(items)) => {
             let lines = super::openlineage::element_lines(text, 1);

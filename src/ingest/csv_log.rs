@@ -6,11 +6,9 @@
 
 use std::io::BufRead;
 
-use super::{LogStats, Malformed, ObservedEdges, sql};
+use super::{LogStats, ObservedEdges, sql};
 use crate::config::{Action, FieldMap};
 use crate::time::Timestamp;
-
-const SAMPLES_PER_FILE: usize = 10;
 
 /// Splits one CSV line into fields.
 pub fn split(line: &str) -> Result<Vec<String>, String> {
@@ -56,18 +54,8 @@ pub fn read(
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
-    let mut samples = 0;
-    let mut malformed = |stats: &mut LogStats, line: u64, reason: String| {
-        stats.malformed += 1;
-        if samples < SAMPLES_PER_FILE {
-            samples += 1;
-            stats.samples.push(Malformed {
-                file: display.to_string(),
-                line,
-                reason,
-            });
-        }
-    };
+    let malformed =
+        |stats: &mut LogStats, line: u64, reason: String| stats.malformed_at(display, line, reason);
     let mut lines = reader.lines().enumerate();
     let header = loop {
         match lines.next() {

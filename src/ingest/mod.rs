@@ -175,7 +175,34 @@ pub struct LogStats {
     pub samples: Vec<Malformed>,
 }
 
+/// Each file keeps this many malformed-record samples; the rest are only counted.
+pub const SAMPLES_PER_FILE: usize = 10;
+
 impl LogStats {
+    /// Counts a malformed record and keeps it as a sample (see `keep_sample`).
+    pub fn malformed_at(&mut self, file: &str, line: u64, reason: String) {
+        self.malformed += 1;
+        self.keep_sample(file, line, reason);
+    }
+
+    /// Keeps a malformed record as a sample while its file has fewer than
+    /// `SAMPLES_PER_FILE`. A file is read whole before the next, so its samples are the
+    /// last ones.
+    pub fn keep_sample(&mut self, file: &str, line: u64, reason: String) {
+        let kept = self
+            .samples
+            .iter()
+            .rev()
+            .take_while(|m| m.file == file)
+            .count();
+        if kept < SAMPLES_PER_FILE {
+            self.samples.push(Malformed {
+                file: file.to_string(),
+                line,
+                reason,
+            });
+        }
+    }
     fn absorb(&mut self, other: LogStats) {
         self.records += other.records;
         self.malformed += other.malformed;

@@ -11,12 +11,10 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
 
 use super::sql;
-use super::{LogStats, Malformed, ObservedEdges};
+use super::{LogStats, ObservedEdges};
 use crate::config::{Action, FieldMap};
 use crate::time::Timestamp;
 
-/// Each file keeps this many malformed-line samples; the rest are only counted.
-const SAMPLES_PER_FILE: usize = 10;
 /// Distinct SQL texts whose tables are remembered, so that a scheduler's repeated query is
 /// parsed once.
 const SQL_CACHE_LIMIT: usize = 10_000;
@@ -57,7 +55,7 @@ pub fn read_log(
         };
         let reason =
             "not a gzip file: it does not start with the gzip signature (rename it without .gz?)";
-        push_sample(&mut stats, display, 1, reason.to_string());
+        stats.keep_sample(display, 1, reason.to_string());
         (ObservedEdges::default(), stats, raw)
     } else if gz && head.is_none() {
         // An empty .gz file holds no records; it is not a broken stream.
@@ -140,8 +138,7 @@ pub fn read_lines(
             Ok(_) => {}
             Err(e) => {
                 stats.malformed += 1;
-                push_sample(
-                    &mut stats,
+                stats.keep_sample(
                     display,
                     line_no + 1,
                     format!("the file breaks off here: {e}"),
@@ -184,27 +181,17 @@ pub fn read_lines(
                     }
                     Err(reason) => {
                         stats.malformed += 1;
-                        push_sample(&mut stats, display, line_no, reason);
+                        stats.keep_sample(display, line_no, reason);
                     }
                 }
             }
             Err(reason) => {
                 stats.malformed += 1;
-                push_sample(&mut stats, display, line_no, reason);
+                stats.keep_sample(display, line_no, reason);
             }
         }
     }
     (edges, stats)
-}
-
-fn push_sample(stats: &mut LogStats, display: &str, line: u64, reason: String) {
-    if stats.samples.len() < SAMPLES_PER_FILE {
-        stats.samples.push(Malformed {
-            file: display.to_string(),
-            line,
-            reason,
-        });
-    }
 }
 
 fn trim_ascii(mut bytes: &[u8]) -> &[u8] {

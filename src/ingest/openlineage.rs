@@ -8,13 +8,10 @@ use serde_json::Value;
 
 use super::manifest::{Entry, Manifest};
 use super::ndjson::FileDigest;
-use super::{LogStats, Malformed, Observation, ObservedEdges};
+use super::{LogStats, Observation, ObservedEdges};
 use crate::config::Action;
 use crate::node::{NodeId, NodeKind};
 use crate::time::Timestamp;
-
-/// Each file keeps this many malformed-event samples; the rest are only counted.
-const SAMPLES_PER_FILE: usize = 10;
 
 /// Whether the start of a `.json`, `.jsonl` or `.ndjson` file looks like OpenLineage: the
 /// full parse decides the rest.
@@ -50,17 +47,8 @@ pub struct Window {
 impl Reader {
     /// Reads one file's events; `file_index` indexes `Facts::log_files`.
     pub fn read(&mut self, text: &str, file_index: usize, display: &str, window: &Window) {
-        let mut samples = 0usize;
-        let mut malformed = |stats: &mut LogStats, line: u64, reason: String| {
-            stats.malformed += 1;
-            if samples < SAMPLES_PER_FILE {
-                samples += 1;
-                stats.samples.push(Malformed {
-                    file: display.to_string(),
-                    line,
-                    reason,
-                });
-            }
+        let malformed = |stats: &mut LogStats, line: u64, reason: String| {
+            stats.malformed_at(display, line, reason)
         };
         let trimmed = text.trim_start();
         let whole: Option<Value> = serde_json::from_str(text).ok();

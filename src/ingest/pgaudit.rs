@@ -6,11 +6,9 @@
 
 use std::io::BufRead;
 
-use super::{LogStats, Malformed, ObservedEdges};
+use super::{LogStats, ObservedEdges};
 use crate::config::Action;
 use crate::time::Timestamp;
-
-const SAMPLES_PER_FILE: usize = 10;
 
 /// Whether the start of a `.log` file holds pgaudit lines.
 pub fn sniff(head: &str) -> bool {
@@ -78,7 +76,6 @@ pub fn read(
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
-    let mut samples = 0;
     for (i, line) in reader.lines().enumerate() {
         let number = i as u64 + 1;
         let parsed = match line {
@@ -96,15 +93,7 @@ pub fn read(
                 edges.add(&user, &object, action, 1, time, time, file_index, number);
             }
             Err(reason) => {
-                stats.malformed += 1;
-                if samples < SAMPLES_PER_FILE {
-                    samples += 1;
-                    stats.samples.push(Malformed {
-                        file: display.to_string(),
-                        line: number,
-                        reason,
-                    });
-                }
+                stats.malformed_at(display, number, reason);
             }
         }
     }

@@ -5,11 +5,9 @@ use std::io::BufRead;
 
 use regex::Regex;
 
-use super::{LogStats, Malformed, ObservedEdges};
+use super::{LogStats, ObservedEdges};
 use crate::config::FieldMap;
 use crate::time::Timestamp;
-
-const SAMPLES_PER_FILE: usize = 10;
 
 /// How the `ts` capture is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +90,6 @@ pub fn read(
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
-    let mut samples = 0;
     for (i, line) in reader.lines().enumerate() {
         let number = i as u64 + 1;
         let outcome = match &line {
@@ -116,15 +113,7 @@ pub fn read(
                 );
             }
             Err(reason) => {
-                stats.malformed += 1;
-                if samples < SAMPLES_PER_FILE {
-                    samples += 1;
-                    stats.samples.push(Malformed {
-                        file: display.to_string(),
-                        line: number,
-                        reason,
-                    });
-                }
+                stats.malformed_at(display, number, reason);
             }
         }
     }

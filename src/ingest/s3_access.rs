@@ -5,11 +5,9 @@
 
 use std::io::BufRead;
 
-use super::{LogStats, Malformed, ObservedEdges};
+use super::{LogStats, ObservedEdges};
 use crate::config::Action;
 use crate::time::Timestamp;
-
-const SAMPLES_PER_FILE: usize = 10;
 
 /// Whether a line is an S3 server access log record.
 pub fn sniff(head: &str) -> bool {
@@ -141,7 +139,6 @@ pub fn read(
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
-    let mut samples = 0;
     for (i, line) in reader.lines().enumerate() {
         let number = i as u64 + 1;
         let record = match line {
@@ -160,15 +157,7 @@ pub fn read(
         let (requester, operation, resource, time) = match record {
             Ok(record) => record,
             Err(reason) => {
-                stats.malformed += 1;
-                if samples < SAMPLES_PER_FILE {
-                    samples += 1;
-                    stats.samples.push(Malformed {
-                        file: display.to_string(),
-                        line: number,
-                        reason,
-                    });
-                }
+                stats.malformed_at(display, number, reason);
                 continue;
             }
         };
