@@ -552,6 +552,14 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The time window log records must fall in.
+    pub fn window(&self) -> crate::time::Window {
+        crate::time::Window {
+            since: self.since,
+            until: self.until,
+        }
+    }
+
     /// Applies the configured resource-normalization rules, in order, to a dataset name.
     pub fn normalize_resource(&self, name: &str) -> String {
         let mut name = name.trim().to_string();

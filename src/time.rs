@@ -102,6 +102,21 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// A time window `[since, until)`; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+impl Window {
+    /// Whether records seen from `first` to `last` fall wholly outside the window.
+    pub fn excludes(&self, first: Timestamp, last: Timestamp) -> bool {
+        self.since.is_some_and(|since| last < since)
+            || self.until.is_some_and(|until| first >= until)
+    }
+}
+
 fn digits(b: &[u8], start: usize, len: usize) -> Option<i64> {
     let mut value = 0i64;
     for &c in b.get(start..start + len)? {
@@ -196,6 +211,23 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn windows_are_half_open_and_keep_overlapping_ranges() {
+        let t = |d: &str| Timestamp::parse_bound(d).unwrap_or(Timestamp(0));
+        let window = Window {
+            since: Some(t("2026-11-10")),
+            until: Some(t("2026-11-20")),
+        };
+        assert!(window.excludes(t("2026-11-09"), t("2026-11-09")));
+        assert!(!window.excludes(t("2026-11-10"), t("2026-11-10")));
+        assert!(window.excludes(t("2026-11-20"), t("2026-11-20")));
+        assert!(
+            !window.excludes(t("2026-11-01"), t("2026-11-12")),
+            "a range that overlaps"
+        );
+        assert!(!Window::default().excludes(t("1999-01-01"), t("1999-01-01")));
     }
 
     #[test]

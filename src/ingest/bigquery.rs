@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{LogStats, ObservedEdges};
 use crate::config::Action;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// Whether the start of a `.json`, `.jsonl` or `.ndjson` file is a BigQuery job record.
 pub fn sniff(head: &str) -> bool {
@@ -20,8 +20,7 @@ pub fn read(
     text: &str,
     file_index: usize,
     display: &str,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+    window: Window,
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
@@ -53,7 +52,7 @@ pub fn read(
             Err(reason) => malformed(stats, line, reason),
             Ok((principal, time, accesses)) => {
                 stats.records += 1;
-                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+                if window.excludes(time, time) {
                     stats.outside_window += 1;
                     continue;
                 }

@@ -8,7 +8,7 @@ use std::io::BufRead;
 
 use super::{LogStats, ObservedEdges, sql};
 use crate::config::{Action, FieldMap};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// Splits one CSV line into fields.
 pub fn split(line: &str) -> Result<Vec<String>, String> {
@@ -49,8 +49,7 @@ pub fn read(
     dialect: Option<sql::SqlDialect>,
     file_index: usize,
     display: &str,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+    window: Window,
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
@@ -167,7 +166,7 @@ pub fn read(
                 continue;
             };
         stats.records += 1;
-        if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+        if window.excludes(time, time) {
             stats.outside_window += 1;
             continue;
         }

@@ -350,10 +350,7 @@ fn read_detected(
     // Malformed lines of the line formats (and broken gzip streams of any).
     let mut format_stats = LogStats::default();
     let mut reader = openlineage::Reader::default();
-    let window = openlineage::Window {
-        since: settings.since,
-        until: settings.until,
-    };
+    let window = settings.window();
     let mut from_dbt: HashMap<crate::node::NodeId, String> = HashMap::new();
     // In path order, so that "the first file" means the same on every run.
     for file in found {
@@ -371,7 +368,7 @@ fn read_detected(
             path: file.display.clone(),
             digest,
         });
-        let (since, until, display) = (settings.since, settings.until, &file.display);
+        let display = &file.display;
         let fields = file.fields.as_ref().unwrap_or(&settings.fields);
         let lines = std::io::Cursor::new(&bytes);
         let stats = &mut format_stats;
@@ -379,19 +376,15 @@ fn read_detected(
             Detected::OpenLineage => {
                 reader.read(&String::from_utf8_lossy(&bytes), index, display, &window)
             }
-            Detected::S3Access => {
-                s3_access::read(lines, index, display, since, until, edges, stats)
-            }
-            Detected::PgAudit => pgaudit::read(lines, index, display, since, until, edges, stats),
+            Detected::S3Access => s3_access::read(lines, index, display, window, edges, stats),
+            Detected::PgAudit => pgaudit::read(lines, index, display, window, edges, stats),
             Detected::BigQuery => {
                 let text = String::from_utf8_lossy(&bytes);
-                bigquery::read(&text, index, display, since, until, edges, stats)
+                bigquery::read(&text, index, display, window, edges, stats)
             }
             Detected::Regex => {
                 if let Some(format) = &file.line_format {
-                    regex_log::read(
-                        lines, format, fields, index, display, since, until, edges, stats,
-                    )
+                    regex_log::read(lines, format, fields, index, display, window, edges, stats)
                 }
             }
             Detected::Csv => csv_log::read(
@@ -400,8 +393,7 @@ fn read_detected(
                 settings.sql_dialect,
                 index,
                 display,
-                since,
-                until,
+                window,
                 edges,
                 stats,
             ),
@@ -574,8 +566,7 @@ fn read_logs(
                     let options = ndjson::LogOptions {
                         sql_dialect: settings.sql_dialect,
                         fields: file.fields.as_ref().unwrap_or(&settings.fields),
-                        since: settings.since,
-                        until: settings.until,
+                        window: settings.window(),
                     };
                     let result = ndjson::read_log(&file.path, index, &file.display, &options);
                     if let Ok(mut slots) = results.lock() {

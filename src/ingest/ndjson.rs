@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::sql;
 use super::{LogStats, ObservedEdges};
 use crate::config::{Action, FieldMap};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// Distinct SQL texts whose tables are remembered, so that a scheduler's repeated query is
 /// parsed once.
@@ -24,8 +24,7 @@ pub struct LogOptions<'a> {
     pub fields: &'a FieldMap,
     /// Tried first for SQL in `query` fields.
     pub sql_dialect: Option<sql::SqlDialect>,
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
+    pub window: Window,
 }
 
 /// Reads one log file. I/O errors opening it are returned; a file that breaks off (a truncated
@@ -347,9 +346,7 @@ fn record_edges(
             f.first_seen, f.last_seen
         ));
     }
-    if options.since.is_some_and(|since| last < since)
-        || options.until.is_some_and(|until| first >= until)
-    {
+    if options.window.excludes(first, last) {
         return Ok(Kept::OutsideWindow);
     }
 
@@ -416,8 +413,7 @@ mod tests {
         let options = LogOptions {
             sql_dialect: None,
             fields: &fields,
-            since: None,
-            until: None,
+            window: Window::default(),
         };
         read_lines(text.as_bytes(), 0, "a.jsonl", &options)
     }
@@ -480,8 +476,7 @@ not json\n\
         let options = LogOptions {
             sql_dialect: None,
             fields: &fields,
-            since: None,
-            until: None,
+            window: Window::default(),
         };
         let log = "{\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"bob\",\"op\":\"SELECT\",\"table\":\"t\"}\n\
 {\"ts\":\"2026-11-01T00:00:00Z\",\"user\":\"bob\",\"op\":\"INSERT\",\"table\":\"u\"}\n";
@@ -497,8 +492,10 @@ not json\n\
         let options = LogOptions {
             sql_dialect: None,
             fields: &fields,
-            since: Timestamp::parse_bound("2026-11-10"),
-            until: Timestamp::parse_bound("2026-11-20"),
+            window: Window {
+                since: Timestamp::parse_bound("2026-11-10"),
+                until: Timestamp::parse_bound("2026-11-20"),
+            },
         };
         let log = "{\"ts\":\"2026-11-01T00:00:00Z\",\"principal\":\"p\",\"action\":\"read\",\"resource\":\"old\"}\n\
 {\"principal\":\"p\",\"action\":\"read\",\"resource\":\"agg\",\"count\":100,\"first_seen\":\"2026-11-05T00:00:00Z\",\"last_seen\":\"2026-11-12T00:00:00Z\"}\n\

@@ -11,7 +11,7 @@ use super::ndjson::FileDigest;
 use super::{LogStats, Observation, ObservedEdges};
 use crate::config::Action;
 use crate::node::{NodeId, NodeKind};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// Whether the start of a `.json`, `.jsonl` or `.ndjson` file looks like OpenLineage: the
 /// full parse decides the rest.
@@ -37,11 +37,6 @@ pub struct Reader {
     /// Every job seen, declared or not.
     pub jobs: Vec<NodeId>,
     pub stats: LogStats,
-}
-
-pub struct Window {
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
 }
 
 impl Reader {
@@ -135,7 +130,7 @@ impl Reader {
             .ok_or_else(|| format!("`eventTime` {time_text:?} is not an RFC 3339 time"))?;
         self.jobs.push(id.clone());
         self.stats.records += 1;
-        if window.since.is_some_and(|s| time < s) || window.until.is_some_and(|u| time >= u) {
+        if window.excludes(time, time) {
             self.stats.outside_window += 1;
             return Ok(());
         }

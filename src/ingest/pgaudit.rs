@@ -8,7 +8,7 @@ use std::io::BufRead;
 
 use super::{LogStats, ObservedEdges};
 use crate::config::Action;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// Whether the start of a `.log` file holds pgaudit lines.
 pub fn sniff(head: &str) -> bool {
@@ -71,8 +71,7 @@ pub fn read(
     reader: impl BufRead,
     file_index: usize,
     display: &str,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+    window: Window,
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
@@ -86,7 +85,7 @@ pub fn read(
             Ok(None) => {}
             Ok(Some((user, action, object, time))) => {
                 stats.records += 1;
-                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+                if window.excludes(time, time) {
                     stats.outside_window += 1;
                     continue;
                 }

@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::{LogStats, ObservedEdges};
 use crate::config::FieldMap;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// How the `ts` capture is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +85,7 @@ pub fn read(
     fields: &FieldMap,
     file_index: usize,
     display: &str,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+    window: Window,
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
@@ -104,7 +103,7 @@ pub fn read(
             }
             Ok(Some((principal, action, resource, time))) => {
                 stats.records += 1;
-                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+                if window.excludes(time, time) {
                     stats.outside_window += 1;
                     continue;
                 }

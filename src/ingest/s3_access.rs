@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use super::{LogStats, ObservedEdges};
 use crate::config::Action;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Window};
 
 /// Whether a line is an S3 server access log record.
 pub fn sniff(head: &str) -> bool {
@@ -134,8 +134,7 @@ pub fn read(
     reader: impl BufRead,
     file_index: usize,
     display: &str,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+    window: Window,
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
@@ -166,7 +165,7 @@ pub fn read(
             stats.ignored += 1;
             continue;
         };
-        if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+        if window.excludes(time, time) {
             stats.outside_window += 1;
             continue;
         }
