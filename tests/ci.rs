@@ -205,8 +205,8 @@ fn fingerprints_survive_growing_and_moving_logs() {
     assert_ne!(prints(&before)[0], prints(&other)[0]);
 }
 
-#[test]
-fn resolved_baseline_entries_are_listed() {
+/// A model whose scores an undeclared `svc:web` reads, with a baseline `b.json` of that.
+fn baselined_model() -> Deployment {
     let d = Deployment::new();
     d.file(
         "m.yaml",
@@ -214,11 +214,16 @@ fn resolved_baseline_entries_are_listed() {
     )
     .file("l.jsonl", log(1, "svc:web", "read", "s"));
     let baseline = d.path().join("b.json");
+    let written = lintage(&["baseline", path_str(d.path()), "-o", path_str(&baseline)]);
+    assert_eq!(written.code, 0);
+    d
+}
+
+#[test]
+fn resolved_baseline_entries_are_listed() {
+    let d = baselined_model();
+    let baseline = d.path().join("b.json");
     let dir = path_str(d.path());
-    assert_eq!(
-        lintage(&["baseline", dir, "-o", path_str(&baseline)]).code,
-        0
-    );
     d.file("l.jsonl", log(1, "svc:m", "write", "s"));
     let run = lintage(&[
         "check",
@@ -257,18 +262,9 @@ fn resolved_baseline_entries_are_listed() {
 
 #[test]
 fn baseline_update_keeps_reasons() {
-    let d = Deployment::new();
-    d.file(
-        "m.yaml",
-        "kind: model\nname: m\nidentities: [svc:m]\noutputs: [s]\n",
-    )
-    .file("l.jsonl", log(1, "svc:web", "read", "s"));
+    let d = baselined_model();
     let baseline = d.path().join("b.json");
     let dir = path_str(d.path());
-    assert_eq!(
-        lintage(&["baseline", dir, "-o", path_str(&baseline)]).code,
-        0
-    );
     let text = std::fs::read_to_string(&baseline).unwrap_or_default();
     std::fs::write(
         &baseline,

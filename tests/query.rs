@@ -10,6 +10,22 @@ fn scanned() -> tempfile::TempDir {
     cwd
 }
 
+/// `NODE DIRECTION` of each node a `query select` chose.
+fn selected(json: &serde_json::Value) -> Vec<String> {
+    json["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            format!(
+                "{} {}",
+                n["node"].as_str().unwrap_or_default(),
+                n["direction"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 fn results(json: &serde_json::Value) -> Vec<(String, u64, bool, bool)> {
     json["results"]
         .as_array()
@@ -205,18 +221,7 @@ fn paths_selectors_and_impact() {
         ],
     )
     .json();
-    let nodes: Vec<String> = select["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| {
-            format!(
-                "{} {}",
-                n["node"].as_str().unwrap_or_default(),
-                n["direction"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
+    let nodes = selected(&select);
     assert_eq!(
         nodes,
         vec![
@@ -332,18 +337,7 @@ fn impact_counts_undeclared_only_what_no_declared_path_reaches() {
         &["query", "select", "1+label-builder+1", "--format", "json"],
     )
     .json();
-    let nodes: Vec<String> = select["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| {
-            format!(
-                "{} {}",
-                n["node"].as_str().unwrap_or_default(),
-                n["direction"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
+    let nodes = selected(&select);
     assert_eq!(
         nodes,
         vec![
