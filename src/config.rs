@@ -88,6 +88,8 @@ pub enum SourceFormat {
     Regex,
     /// CSV with a header row (src/ingest/csv_log.rs).
     Csv,
+    /// A SQL file, a job's code (src/ingest/sql_file.rs).
+    Sql,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -9,6 +9,15 @@ pub struct Timestamp(pub i64);
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 
 impl Timestamp {
+    /// A file time, to the whole second (finer parts differ between file systems and copies).
+    pub fn of_system_time(time: std::time::SystemTime) -> Option<Timestamp> {
+        let seconds = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        i64::try_from(seconds)
+            .ok()?
+            .checked_mul(NANOS_PER_SEC)
+            .map(Timestamp)
+    }
+
     /// Parses an RFC 3339 date-time (`2026-11-01T12:00:00Z`, `2026-11-01T12:00:00.25+02:00`).
     /// A lowercase `t`/`z` or a space between date and time is accepted, as RFC 3339 allows.
     pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {

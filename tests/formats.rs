@@ -940,3 +940,129 @@ fn mlmodel_variants_beside_an_mlmodel_are_read_and_pyyaml_quirks_tolerated() {
         "{nodes:?}"
     );
 }
+
+/// The explicit lineage job facet declares what a job reads and writes; its runs are then
+/// judged against it like a native manifest's.
+#[test]
+fn the_lineage_job_facet_declares_lineage() {
+    let d = Deployment::new();
+    d.file(
+        "events/job.json",
+        r#"{"eventTime":"2026-11-01T00:00:00Z","producer":"test","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+            "job":{"namespace":"sched","name":"daily","facets":{"lineage":{"_producer":"test","_schemaURL":"https://openlineage.io/spec/facets/1-0-0/LineageJobFacet.json",
+              "lineage":[{"namespace":"db","name":"mart.daily","type":"DATASET",
+                          "inputs":[{"namespace":"db","name":"raw.orders","type":"DATASET"}],
+                          "fields":{"fx":{"inputs":[{"namespace":"db","name":"raw.fx","type":"DATASET","field":"rate"}]}}}]}}}}"#,
+    )
+    .file(
+        "events/run.json",
+        event("COMPLETE", "r1", "2026-11-02T00:00:00Z", "daily", "raw.orders,raw.secret", "mart.daily"),
+    );
+    let graph = export(&d);
+    let declared =
+        |from: &str, to: &str| edge(&graph, from, to).is_some_and(|e| e["declared"] == true);
+    assert!(
+        declared("dataset:db/raw.orders", "job:sched/daily"),
+        "{graph}"
+    );
+    assert!(declared("dataset:db/raw.fx", "job:sched/daily"), "{graph}");
+    assert!(
+        declared("job:sched/daily", "dataset:db/mart.daily"),
+        "{graph}"
+    );
+    let run = d.scan_json(&[]);
+    let findings = run.findings();
+    assert!(
+        findings.contains(&"LT004 job:sched/daily dataset:db/raw.secret".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&"LT005 job:sched/daily dataset:db/raw.fx".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.starts_with("LT008")),
+        "{findings:?}"
+    );
+}
+
+/// A psql transcript with pgaudit client notices (pgaudit's own regression output): every
+/// READ/WRITE object record is an access by the transcript's session.
+#[test]
+fn a_psql_transcript_with_pgaudit_notices_is_read() {
+    let d = Deployment::new();
+    d.file(
+        "pg/regression.out",
+        fixture("pgaudit/pgaudit_regression_expected.out"),
+    );
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["malformed_records"], 0, "{report}");
+    assert!(
+        report["summary"]["log_records"].as_u64().unwrap_or(0) >= 40,
+        "{report}"
+    );
+    let graph = export(&d);
+    let session = "principal:psql:pg/regression.out";
+    assert!(
+        edge(&graph, "dataset:public.account", session).is_some(),
+        "{graph}"
+    );
+    assert!(
+        edge(&graph, session, "dataset:public.test4").is_some(),
+        "{graph}"
+    );
+    // DDL records (CREATE TABLE tmp) are no reads or writes.
+    assert!(
+        edge(&graph, session, "dataset:public.tmp").is_none(),
+        "{graph}"
+    );
+}
+
+/// A `.sql` file is a job's code: `query01.sql` declares `job:query01`, which reads and
+/// writes the tables its statements do.
+#[test]
+fn sql_files_declare_jobs_named_after_them() {
+    let d = Deployment::new();
+    d.file("sql/query01.sql", fixture("sql/query01.sql")).file(
+        "sql/spark/merge_into.sql",
+        fixture("sql/sparksql__merge_into.sql"),
+    );
+    let graph = export(&d);
+    let mut reads: Vec<&str> = graph["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["to"] == "job:query01")
+        .filter_map(|e| e["from"].as_str())
+        .collect();
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            "dataset:customer",
+            "dataset:date_dim",
+            "dataset:store",
+            "dataset:store_returns"
+        ]
+    );
+    let declared_write = edge(&graph, "job:query01", "dataset:query01");
+    assert!(
+        declared_write.is_some_and(|e| e["declared"] == true),
+        "{graph}"
+    );
+    // A file with statements the parser does not know keeps the ones it does, and says
+    // which were passed over, by line.
+    let run = d.scan_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        edge(&graph, "job:merge_into", "dataset:t").is_some(),
+        "{graph}"
+    );
+    assert!(
+        run.stderr.contains("sql/spark/merge_into.sql") && run.stderr.contains("Line: 63"),
+        "{}",
+        run.stderr
+    );
+}

@@ -177,6 +177,9 @@ fn warn_on_stderr(analysis: &Analysis) {
                 .unwrap_or_default()
         );
     }
+    for (file, reason) in &analysis.skipped {
+        let _ = writeln!(stderr, "lintage: note: skipped {file}: {reason}");
+    }
     let config = analysis
         .settings
         .config_file

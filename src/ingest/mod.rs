@@ -13,6 +13,7 @@ pub mod pgaudit;
 pub mod regex_log;
 pub mod s3_access;
 pub mod sql;
+pub mod sql_file;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -275,6 +276,7 @@ enum Detected {
     PgAudit,
     Regex,
     Csv,
+    SqlFile,
 }
 
 impl Detected {
@@ -283,7 +285,7 @@ impl Detected {
     fn declares(self) -> bool {
         matches!(
             self,
-            Detected::Dbt | Detected::ModelCard | Detected::MlModel
+            Detected::Dbt | Detected::ModelCard | Detected::MlModel | Detected::SqlFile
         )
     }
 }
@@ -351,14 +353,14 @@ fn read_detected(
     let mut format_stats = LogStats::default();
     let mut reader = openlineage::Reader::default();
     let window = settings.window();
-    let mut from_dbt: HashMap<crate::node::NodeId, String> = HashMap::new();
+    let mut first_declared: HashMap<crate::node::NodeId, String> = HashMap::new();
     // In path order, so that "the first file" means the same on every run.
     for file in found {
         let FileRole::Detected(format) = file.role else {
             continue;
         };
         if format.declares() {
-            read_declaring(file, format, facts, &mut from_dbt)?;
+            read_declaring(file, format, settings, facts, &mut first_declared)?;
             continue;
         }
         let (digest, bytes) = read_log_input(file, &mut format_stats)?;
@@ -377,7 +379,11 @@ fn read_detected(
                 reader.read(&String::from_utf8_lossy(&bytes), index, display, &window)
             }
             Detected::S3Access => s3_access::read(lines, index, display, window, edges, stats),
-            Detected::PgAudit => pgaudit::read(lines, index, display, window, edges, stats),
+            Detected::PgAudit => {
+                let transcript = pgaudit_transcript(file);
+                let transcript = transcript.as_ref();
+                pgaudit::read(lines, index, display, window, transcript, edges, stats)
+            }
             Detected::BigQuery => {
                 let text = String::from_utf8_lossy(&bytes);
                 bigquery::read(&text, index, display, window, edges, stats)
@@ -397,7 +403,7 @@ fn read_detected(
                 edges,
                 stats,
             ),
-            Detected::Dbt | Detected::ModelCard | Detected::MlModel => {}
+            Detected::Dbt | Detected::ModelCard | Detected::MlModel | Detected::SqlFile => {}
         }
     }
     let (ol_edges, manifests, jobs, mut stats) = reader.finish();
@@ -416,13 +422,32 @@ fn read_detected(
     Ok(stats)
 }
 
-/// Reads a file of a format that declares entities: a dbt manifest, a model card, an MLmodel.
-/// A file that cannot be read is noted as skipped, with its line, and the scan goes on.
+/// A pgaudit file that is no server log (`*.log`) is a psql transcript: see `pgaudit.rs`.
+fn pgaudit_transcript(file: &Found) -> Option<pgaudit::Transcript> {
+    let lower = file.display.to_ascii_lowercase();
+    if lower
+        .strip_suffix(".gz")
+        .unwrap_or(&lower)
+        .ends_with(".log")
+    {
+        return None;
+    }
+    let modified = std::fs::metadata(&file.path)
+        .and_then(|m| m.modified())
+        .ok();
+    let time = modified.and_then(Timestamp::of_system_time)?;
+    Some(pgaudit::Transcript::new(&file.display, time))
+}
+
+/// Reads a file of a format that declares entities: a dbt manifest, a model card, an MLmodel,
+/// a SQL file. A file that cannot be read is noted as skipped, with its line, and the scan
+/// goes on.
 fn read_declaring(
     file: &Found,
     format: Detected,
+    settings: &Settings,
     facts: &mut Facts,
-    from_dbt: &mut HashMap<crate::node::NodeId, String>,
+    first_declared: &mut HashMap<crate::node::NodeId, String>,
 ) -> Result<(), IngestError> {
     let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
         path: file.display.clone(),
@@ -435,6 +460,14 @@ fn read_declaring(
             model_card::read(&text, &file.display).map(|m| m.into_iter().collect())
         }
         Detected::MlModel => mlflow::read(&file.path, &text, &file.display).map(|m| vec![m]),
+        Detected::SqlFile => {
+            let read = sql_file::read(&text, &file.display, settings.sql_dialect);
+            for reason in read.skipped {
+                let reason = format!("statement passed over: {reason}");
+                facts.skipped.push((file.display.clone(), reason));
+            }
+            Ok(read.job.into_iter().collect())
+        }
         _ => Ok(Vec::new()),
     };
     let manifests = match read {
@@ -453,22 +486,24 @@ fn read_declaring(
     let mut again = 0usize;
     for manifest in manifests {
         // Two manifest.json of one project (an old copy kept beside the new one) declare the
-        // same relations: the first file in path order wins.
-        if format == Detected::Dbt {
-            if from_dbt.contains_key(&manifest.id()) {
+        // same relations, two folders may hold a `load.sql`: the first file in path order wins.
+        if matches!(format, Detected::Dbt | Detected::SqlFile) {
+            if first_declared.contains_key(&manifest.id()) {
                 again += 1;
                 continue;
             }
-            from_dbt.insert(manifest.id(), file.display.clone());
+            first_declared.insert(manifest.id(), file.display.clone());
         }
         facts.manifests.push(manifest);
     }
     if again > 0 {
+        let what = match format {
+            Detected::SqlFile => "job already declared by an earlier SQL file of the same name",
+            _ => "dbt node(s) already declared by an earlier dbt manifest",
+        };
         facts.skipped.push((
             file.display.clone(),
-            format!(
-                "{again} dbt node(s) already declared by an earlier dbt manifest; the first is kept"
-            ),
+            format!("{again} {what}; the first is kept"),
         ));
     }
     Ok(())
@@ -607,6 +642,15 @@ fn read_logs(
     Ok((edges, stats, inputs))
 }
 
+/// A psql transcript (`*.out`, as pg_regress keeps them): read when it holds pgaudit lines.
+fn is_transcript(display: &str) -> bool {
+    let lower = display.to_ascii_lowercase();
+    lower
+        .strip_suffix(".gz")
+        .unwrap_or(&lower)
+        .ends_with(".out")
+}
+
 const LOG_SUFFIXES: [&str; 3] = [".jsonl", ".ndjson", ".log"];
 const MANIFEST_SUFFIXES: [&str; 4] = [".yaml", ".yml", ".json", ".toml"];
 
@@ -728,15 +772,31 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                         line_format: None,
                     });
                 }
-            } else if mlflow::is_mlmodel(&display) {
+            } else if mlflow::is_mlmodel(&display) || sql_file::is_sql_file(&display) {
+                let format = if sql_file::is_sql_file(&display) {
+                    Detected::SqlFile
+                } else {
+                    Detected::MlModel
+                };
                 found.push(Found {
                     path,
                     display,
-                    role: FileRole::Detected(Detected::MlModel),
+                    role: FileRole::Detected(format),
                     fields: None,
                     explicit: false,
                     line_format: None,
                 });
+            } else if is_transcript(&display) {
+                if head(&path).is_some_and(|h| pgaudit::sniff(&h)) {
+                    found.push(Found {
+                        path,
+                        display,
+                        role: FileRole::Detected(Detected::PgAudit),
+                        fields: None,
+                        explicit: false,
+                        line_format: None,
+                    });
+                }
             } else if let Some(role) = role_by_name(&display) {
                 let role = match detect(&path, &display, role) {
                     Some(format) => FileRole::Detected(format),
@@ -764,6 +824,7 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
                 SourceFormat::Pgaudit => FileRole::Detected(Detected::PgAudit),
                 SourceFormat::Regex => FileRole::Detected(Detected::Regex),
                 SourceFormat::Csv => FileRole::Detected(Detected::Csv),
+                SourceFormat::Sql => FileRole::Detected(Detected::SqlFile),
             };
             found.push(Found {
                 path,

@@ -1,5 +1,7 @@
 //! OpenLineage events: RunEvents as observed lineage of the job `job:NAMESPACE/NAME`, and
-//! JobEvents (a job with inputs/outputs and no run) as lineage that job declares. Read from a single JSON event, a JSON array of
+//! JobEvents (a job with inputs/outputs and no run) as lineage that job declares. The explicit
+//! lineage job facet (`job.facets.lineage`, LineageJobFacet: target datasets and the datasets
+//! that feed them) is lineage the job declares too, on either kind of event. Read from a single JSON event, a JSON array of
 //! events, a Marquez `{"events": [...]}` dump, or NDJSON with one event a line.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +25,10 @@ pub fn sniff(head: &str) -> bool {
     }
     head.contains("\"eventType\"")
         || head.contains("\"runId\"")
-        || (head.contains("\"job\"") && head.contains("\"run\"") && head.contains("\"eventTime\""))
+        || (head.contains("\"job\"")
+            && head.contains("\"eventTime\"")
+            // A JobEvent has no run, but says who produced it.
+            && (head.contains("\"run\"") || head.contains("\"producer\"")))
 }
 
 /// What all OpenLineage files of a deployment say, accumulated across files so that the
@@ -116,6 +121,11 @@ impl Reader {
         let id = NodeId::new(NodeKind::Job, &format!("{namespace}/{name}"));
         let inputs = datasets(event.get("inputs"))?;
         let outputs = datasets(event.get("outputs"))?;
+        let facet = job.pointer("/facets/lineage").filter(|f| !f.is_null());
+        for declared in facet.map(lineage_facet).transpose()?.unwrap_or_default() {
+            let target = declared.job.unwrap_or_else(|| id.clone());
+            self.declare(&target, display, line, &declared.inputs, &declared.outputs);
+        }
         let Some(run) = event.get("run") else {
             // A JobEvent: the job declares what it reads and writes.
             self.declare(&id, display, line, &inputs, &outputs);
@@ -252,6 +262,88 @@ fn datasets(list: Option<&Value>) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// What one entry of a lineage job facet declares: the job (`None`: the event's own) reads
+/// `inputs` and writes `outputs`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DeclaredLineage {
+    job: Option<NodeId>,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+}
+
+/// Reads `job.facets.lineage`. Two drafts of the facet are in use: entries under `lineage`
+/// (LineageJobFacet.json) and under `entries` (LineageFacet.json); both are read. An entry
+/// whose target is a DATASET is written by the event's job, which reads the entry's DATASET
+/// inputs, entity-level and field-level alike; an entry whose target is a JOB (the event's
+/// own when it names none) reads them. JOB inputs say which job produced data, not what a
+/// job reads or writes, and are passed over.
+fn lineage_facet(facet: &Value) -> Result<Vec<DeclaredLineage>, String> {
+    let entries = facet
+        .get("lineage")
+        .or_else(|| facet.get("entries"))
+        .ok_or("the lineage facet has neither `lineage` nor `entries`")?
+        .as_array()
+        .ok_or("the lineage facet's entries must be an array")?;
+    let mut declared = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let kind = entry
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or("a lineage entry lacks `type`")?;
+        let mut inputs = Vec::new();
+        let field_inputs = entry
+            .get("fields")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|fields| fields.values())
+            .filter_map(|field| field.get("inputs"));
+        for list in entry.get("inputs").into_iter().chain(field_inputs) {
+            let list = list
+                .as_array()
+                .ok_or("a lineage entry's `inputs` must be an array")?;
+            for input in list {
+                if input.get("type").and_then(Value::as_str) != Some("DATASET") {
+                    continue;
+                }
+                let name = qualified(input).ok_or("a lineage input lacks `namespace` or `name`")?;
+                if !inputs.contains(&name) {
+                    inputs.push(name);
+                }
+            }
+        }
+        match kind {
+            "DATASET" => {
+                let target =
+                    qualified(entry).ok_or("a lineage entry lacks `namespace` or `name`")?;
+                declared.push(DeclaredLineage {
+                    job: None,
+                    inputs,
+                    outputs: vec![target],
+                });
+            }
+            "JOB" => {
+                let job = qualified(entry).map(|name| NodeId::new(NodeKind::Job, &name));
+                declared.push(DeclaredLineage {
+                    job,
+                    inputs,
+                    outputs: Vec::new(),
+                });
+            }
+            other => return Err(format!("a lineage entry has unknown `type` {other:?}")),
+        }
+    }
+    Ok(declared)
+}
+
+/// `NAMESPACE/NAME` of an object with both.
+fn qualified(value: &Value) -> Option<String> {
+    Some(format!(
+        "{}/{}",
+        str_field(value, "namespace")?,
+        str_field(value, "name")?
+    ))
+}
+
 /// The 1-based line where each element of the array at `depth` starts (1: the top-level
 /// array; 2: an array directly inside the top-level object).
 pub(crate) fn element_lines(text: &str, depth: usize) -> Vec<u64> {
@@ -309,6 +401,50 @@ mod tests {
         assert_eq!(element_lines(text, 1), vec![2, 3]);
         let text = "{\"events\": [\n {},\n {}\n], \"n\": 2}";
         assert_eq!(element_lines(text, 2), vec![2, 3]);
+    }
+
+    #[test]
+    fn the_lineage_job_facet_declares_reads_and_writes() {
+        let facet: Value = serde_json::json!({
+            "_producer": "x", "_schemaURL": "y",
+            "lineage": [
+                {"namespace": "pg", "name": "mart.daily", "type": "DATASET",
+                 "inputs": [{"namespace": "pg", "name": "raw.orders", "type": "DATASET"},
+                            {"namespace": "sched", "name": "gen", "type": "JOB"}],
+                 "fields": {"total": {"inputs": [
+                     {"namespace": "pg", "name": "raw.fx", "type": "DATASET", "field": "rate"}]}}},
+                {"type": "JOB", "inputs": [{"namespace": "kafka", "name": "clicks", "type": "DATASET"}]},
+                {"namespace": "sched", "name": "other", "type": "JOB",
+                 "inputs": [{"namespace": "pg", "name": "raw.a", "type": "DATASET"}]}
+            ]
+        });
+        let declared = lineage_facet(&facet).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            declared,
+            vec![
+                DeclaredLineage {
+                    job: None,
+                    inputs: vec!["pg/raw.orders".into(), "pg/raw.fx".into()],
+                    outputs: vec!["pg/mart.daily".into()],
+                },
+                DeclaredLineage {
+                    job: None,
+                    inputs: vec!["kafka/clicks".into()],
+                    outputs: vec![],
+                },
+                DeclaredLineage {
+                    job: Some(NodeId::new(NodeKind::Job, "sched/other")),
+                    inputs: vec!["pg/raw.a".into()],
+                    outputs: vec![],
+                },
+            ]
+        );
+        // The other draft names the list `entries`.
+        let entries =
+            serde_json::json!({"entries": [{"namespace": "a", "name": "b", "type": "DATASET"}]});
+        assert_eq!(lineage_facet(&entries).map(|d| d.len()), Ok(1));
+        let broken = serde_json::json!({"lineage": [{"name": "b", "type": "DATASET"}]});
+        assert!(lineage_facet(&broken).is_err());
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //! the principal is the `user=` of the log line prefix and the time its leading timestamp, so
 //! `log_line_prefix` must carry both (for example `'%m [%p] user=%u,db=%d '`). Other log lines
 //! and other classes (DDL, ROLE, FUNCTION, MISC) are passed over.
+//!
+//! pgaudit also reports to the client (`pgaudit.log_client`), and a psql transcript (`.out`)
+//! then holds `NOTICE:  AUDIT: …` lines with no prefix at all. Their session's user and time
+//! are not in the file: the principal is the transcript itself, `psql:FILE` (map it to an
+//! entity with `[[identities]]`), and the time the file's modification time.
 
 use std::io::BufRead;
 
@@ -15,9 +20,33 @@ pub fn sniff(head: &str) -> bool {
     head.contains("AUDIT: SESSION,") || head.contains("AUDIT: OBJECT,")
 }
 
+/// Who and when for audit lines of a psql transcript, which carry neither.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    pub principal: String,
+    pub time: Timestamp,
+}
+
+impl Transcript {
+    /// The transcript `display`, last modified at `time`.
+    pub fn new(display: &str, time: Timestamp) -> Transcript {
+        Transcript {
+            principal: format!("psql:{display}"),
+            time,
+        }
+    }
+}
+
+/// Message levels psql prints before a server notice.
+const CLIENT_LEVELS: [&str; 5] = ["NOTICE:", "WARNING:", "INFO:", "LOG:", "DEBUG:"];
+
 /// One audit line's principal, action, object and time; `Ok(None)` for lines that are no
-/// object access.
-pub fn parse(line: &str) -> Result<Option<(String, Action, String, Timestamp)>, String> {
+/// object access. A line of a psql transcript (no prefix before its level) takes its
+/// principal and time from `transcript`.
+pub fn parse(
+    line: &str,
+    transcript: Option<&Transcript>,
+) -> Result<Option<(String, Action, String, Timestamp)>, String> {
     let Some(at) = line.find("AUDIT: ") else {
         return Ok(None);
     };
@@ -35,6 +64,17 @@ pub fn parse(line: &str) -> Result<Option<(String, Action, String, Timestamp)>, 
     if object.is_empty() {
         // A SESSION record without object names says what ran, not on what.
         return Ok(None);
+    }
+    if let Some(transcript) = transcript
+        && CLIENT_LEVELS.contains(&prefix.trim())
+    {
+        let principal = transcript.principal.clone();
+        return Ok(Some((
+            principal,
+            action,
+            object.to_string(),
+            transcript.time,
+        )));
     }
     let user = prefix
         .split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
@@ -72,13 +112,14 @@ pub fn read(
     file_index: usize,
     display: &str,
     window: Window,
+    transcript: Option<&Transcript>,
     edges: &mut ObservedEdges,
     stats: &mut LogStats,
 ) {
     for (i, line) in reader.lines().enumerate() {
         let number = i as u64 + 1;
         let parsed = match line {
-            Ok(line) => parse(&line),
+            Ok(line) => parse(&line, transcript),
             Err(e) => Err(format!("cannot read: {e}")),
         };
         match parsed {
@@ -105,7 +146,7 @@ mod tests {
     #[test]
     fn object_records_with_user_and_time_are_accesses() {
         let line = "2026-11-01 12:00:00.250 +02 [42] user=alice,db=shop LOG:  AUDIT: OBJECT,3,1,WRITE,INSERT,TABLE,public.orders,<not logged>,<not logged>";
-        let (user, action, object, time) = parse(line)
+        let (user, action, object, time) = parse(line, None)
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("no record"));
         assert_eq!(
@@ -117,13 +158,37 @@ mod tests {
             Timestamp::parse_rfc3339("2026-11-01T10:00:00.25Z")
         );
         assert_eq!(
-            parse("NOTICE:  AUDIT: SESSION,1,1,DDL,CREATE TABLE,,,x,<none>"),
+            parse(
+                "NOTICE:  AUDIT: SESSION,1,1,DDL,CREATE TABLE,,,x,<none>",
+                None
+            ),
             Ok(None)
         );
-        assert!(parse("NOTICE:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.t,x,<none>").is_err());
+        let object = "NOTICE:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.t,x,<none>";
+        assert!(parse(object, None).is_err());
         assert_eq!(
-            parse("2026-11-01 12:00:00 UTC LOG:  checkpoint starting"),
+            parse("2026-11-01 12:00:00 UTC LOG:  checkpoint starting", None),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn transcript_lines_are_the_transcripts_accesses() {
+        let time = Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap_or(Timestamp(0));
+        let transcript = Transcript::new("audit/expected.out", time);
+        let line =
+            "WARNING:  AUDIT: OBJECT,1,1,READ,SELECT,VIEW,public.vw_test3,<previously logged>";
+        assert_eq!(
+            parse(line, Some(&transcript)),
+            Ok(Some((
+                "psql:audit/expected.out".to_string(),
+                Action::Read,
+                "public.vw_test3".to_string(),
+                time
+            )))
+        );
+        // A server log line keeps its own prefix rules even in a transcript.
+        let server = "2026-11-01 12:00:00 UTC [1] LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,t,x";
+        assert!(parse(server, Some(&transcript)).is_err());
     }
 }

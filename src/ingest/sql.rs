@@ -210,6 +210,64 @@ fn extract_here(sql: &str, preferred: Option<SqlDialect>) -> Result<SqlTables, S
     })
 }
 
+/// A SQL file's tables, statement by statement: the statements that parse count, and each
+/// one that does not is an error whose message gives its line in `sql`.
+pub fn extract_tables_by_statement(
+    sql: &str,
+    preferred: Option<SqlDialect>,
+) -> (SqlTables, Vec<SqlError>) {
+    let whole_error = match extract_tables_in(sql, preferred) {
+        Ok(tables) => return (tables, Vec::new()),
+        Err(err) => err,
+    };
+    let Ok(tokens) = Tokenizer::new(&GenericDialect, sql).tokenize_with_location() else {
+        return (SqlTables::default(), vec![whole_error]);
+    };
+    let mut reads = std::collections::BTreeSet::new();
+    let mut writes = std::collections::BTreeSet::new();
+    let mut errors = Vec::new();
+    let mut depth = 0usize;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (index, token) in tokens.iter().enumerate() {
+        match token.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::SemiColon if depth == 0 => {
+                pieces.push(&tokens[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&tokens[start..]);
+    for piece in pieces {
+        let Some(first) = piece.first() else { continue };
+        if piece.iter().all(|t| is_blank(&t.token)) {
+            continue;
+        }
+        // Padding to the piece's place keeps the parser's "Line: N" true for the whole file.
+        let at = first.span.start;
+        let mut text = "\n".repeat(at.line.saturating_sub(1) as usize);
+        text.push_str(&" ".repeat(at.column.saturating_sub(1) as usize));
+        for token in piece {
+            text.push_str(&token.token.to_string());
+        }
+        match extract_tables_in(&text, preferred) {
+            Ok(tables) => {
+                reads.extend(tables.reads);
+                writes.extend(tables.writes);
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    let tables = SqlTables {
+        reads: reads.into_iter().collect(),
+        writes: writes.into_iter().collect(),
+    };
+    (tables, errors)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing
 // ---------------------------------------------------------------------------------------------
