@@ -19,5 +19,6 @@ pub mod policy;
 pub mod query;
 pub mod report;
 pub mod rules;
+pub mod scaleout;
 pub mod store;
 pub mod time;

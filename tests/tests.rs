@@ -13,3 +13,4 @@ mod ingest;
 mod planted;
 mod query;
 mod rules;
+mod sql_engine;

@@ -9,6 +9,7 @@ mod export;
 mod query;
 mod rules;
 mod scan;
+mod sql;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,6 +47,7 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Print the documentation of one rule.
     Explain(rules::ExplainArgs),
+    Sql(sql::SqlArgs),
 }
 
 /// Where `--fail-on` draws the line.
@@ -97,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Query(args) => query::run(args),
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
+        Command::Sql(args) => sql::run(args),
     };
     match result {
         Ok(code) => code,
