@@ -103,6 +103,7 @@ fi
 # 4. Time, alternating, and report.
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || commit="$commit+uncommitted"
+[ -z "${LINTAGE:-}" ] || commit="none: LINTAGE given (tree at $commit)"
 python3 bench/versus_duckdb.py --dir "$dir" --log "$log" --meta "$meta" \
   --lintage "$lintage" --venv-python "$venv/bin/python" --work "target/bench/$name-work" \
   --rounds "$rounds" --threads "$threads" --ts-type "${DUCKDB_TS_TYPE:-TIMESTAMPTZ}" \
