@@ -115,10 +115,16 @@ pub fn lintage(args: &[&str]) -> Run {
 
 /// Runs lintage in `cwd`.
 pub fn lintage_in(cwd: &Path, args: &[&str]) -> Run {
+    lintage_with_env(cwd, args, &[])
+}
+
+/// Runs lintage in `cwd` with extra environment variables.
+pub fn lintage_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_lintage"))
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run lintage: {e}"));
     Run {

@@ -4,12 +4,16 @@
 pub mod bigquery;
 pub mod csv_log;
 pub mod dbt;
+pub mod digest;
+mod edges;
+pub mod flat_json;
 pub mod manifest;
 pub mod mlflow;
 pub mod model_card;
 pub mod ndjson;
 pub mod openlineage;
 pub mod pgaudit;
+pub mod pipeline;
 pub mod regex_log;
 pub mod s3_access;
 pub mod sql;
@@ -18,143 +22,14 @@ pub mod tree;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use regex::Regex;
 
-use crate::config::{Action, FieldMap, Settings, SourceFormat};
+use crate::config::{FieldMap, Settings, SourceFormat};
 use crate::time::Timestamp;
+pub use digest::FileDigest;
+pub use edges::{Observation, ObservedEdges, ObservedRecord};
 pub use manifest::{Entry, Manifest, ManifestError};
-pub use ndjson::FileDigest;
-
-/// What the logs say about one (principal, resource, action): how often, when, and where the
-/// earliest record is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Observation {
-    pub count: u64,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    /// Index into `Facts::log_files`.
-    pub file: usize,
-    pub line: u64,
-}
-
-impl Observation {
-    pub fn merge(&mut self, other: &Observation) {
-        self.count = self.count.saturating_add(other.count);
-        self.last_seen = self.last_seen.max(other.last_seen);
-        // The evidence location is the earliest record, whatever order files were read in.
-        if (other.first_seen, other.file, other.line) < (self.first_seen, self.file, self.line) {
-            self.first_seen = other.first_seen;
-            self.file = other.file;
-            self.line = other.line;
-        }
-    }
-}
-
-/// Observed edges keyed by principal, then resource, then action; lookups borrow.
-#[derive(Debug, Default)]
-pub struct ObservedEdges {
-    by_principal: HashMap<String, HashMap<String, [Option<Observation>; 2]>>,
-}
-
-impl ObservedEdges {
-    #[allow(clippy::too_many_arguments)]
-    pub fn add(
-        &mut self,
-        principal: &str,
-        resource: &str,
-        action: Action,
-        count: u64,
-        first_seen: Timestamp,
-        last_seen: Timestamp,
-        file: usize,
-        line: u64,
-    ) {
-        let observation = Observation {
-            count,
-            first_seen,
-            last_seen,
-            file,
-            line,
-        };
-        self.merge_one(principal, resource, action, &observation);
-    }
-
-    fn merge_one(
-        &mut self,
-        principal: &str,
-        resource: &str,
-        action: Action,
-        observation: &Observation,
-    ) {
-        let resources = match self.by_principal.get_mut(principal) {
-            Some(resources) => resources,
-            None => self.by_principal.entry(principal.to_string()).or_default(),
-        };
-        let slots = match resources.get_mut(resource) {
-            Some(slots) => slots,
-            None => resources.entry(resource.to_string()).or_default(),
-        };
-        match &mut slots[action as usize] {
-            Some(existing) => existing.merge(observation),
-            slot => *slot = Some(*observation),
-        }
-    }
-
-    pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {
-        self.by_principal.get(principal)?.get(resource)?[action as usize].as_ref()
-    }
-
-    pub fn merge_from(&mut self, other: ObservedEdges) {
-        for (principal, resources) in other.by_principal {
-            for (resource, slots) in resources {
-                for (action, slot) in [Action::Read, Action::Write].into_iter().zip(slots) {
-                    if let Some(observation) = slot {
-                        self.merge_one(&principal, &resource, action, &observation);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Every edge, sorted by (principal, resource, action).
-    pub fn into_sorted(self) -> Vec<ObservedRecord> {
-        let mut records: Vec<ObservedRecord> = self
-            .by_principal
-            .into_iter()
-            .flat_map(|(principal, resources)| {
-                resources.into_iter().flat_map(move |(resource, slots)| {
-                    let principal = principal.clone();
-                    [Action::Read, Action::Write]
-                        .into_iter()
-                        .zip(slots)
-                        .filter_map(move |(action, slot)| {
-                            slot.map(|observation| ObservedRecord {
-                                principal: principal.clone(),
-                                resource: resource.clone(),
-                                action,
-                                observation,
-                            })
-                        })
-                })
-            })
-            .collect();
-        records.sort_by(|a, b| {
-            (&a.principal, &a.resource, a.action).cmp(&(&b.principal, &b.resource, b.action))
-        });
-        records
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObservedRecord {
-    pub principal: String,
-    pub resource: String,
-    pub action: Action,
-    pub observation: Observation,
-}
 
 /// A skipped log line: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -280,6 +155,14 @@ enum Detected {
 }
 
 impl Detected {
+    /// Whether the format is read line by line on every core (src/ingest/pipeline.rs).
+    fn is_line_log(self) -> bool {
+        matches!(
+            self,
+            Detected::S3Access | Detected::PgAudit | Detected::Regex
+        )
+    }
+
     /// Whether the format declares entities (a manifest of another system) rather than
     /// recording what was observed.
     fn declares(self) -> bool {
@@ -317,11 +200,21 @@ pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, I
         read_manifest_file(file, &mut facts)?;
     }
 
-    let logs: Vec<&Found> = found.iter().filter(|f| f.role == FileRole::Log).collect();
+    // Native logs first, then the logs of other formats, each in path order.
+    let logs: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.role == FileRole::Log)
+        .chain(found.iter().filter(|f| match f.role {
+            FileRole::Detected(format) => !format.declares(),
+            _ => false,
+        }))
+        .collect();
     facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
-    let (mut edges, mut stats, log_inputs) = read_logs(&logs, settings)?;
-    facts.inputs.extend(log_inputs);
-    stats.absorb(read_detected(&found, settings, &mut facts, &mut edges)?);
+    let mut edges = ObservedEdges::default();
+    let mut stats = read_line_logs(&logs, settings, &mut facts, &mut edges)?;
+    stats.absorb(read_detected(
+        &found, &logs, settings, &mut facts, &mut edges,
+    )?);
     facts.inputs.sort_by(|a, b| a.path.cmp(&b.path));
     facts.stats = stats;
     facts.stats.samples.sort();
@@ -341,10 +234,10 @@ pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, I
     Ok(facts)
 }
 
-/// Reads the files whose format was recognised by content. Their files follow the native logs
-/// in `Facts::log_files`.
+/// Reads the files whose format was recognised by content and that are not line logs.
 fn read_detected(
     found: &[Found],
+    logs: &[&Found],
     settings: &Settings,
     facts: &mut Facts,
     edges: &mut ObservedEdges,
@@ -363,9 +256,13 @@ fn read_detected(
             read_declaring(file, format, settings, facts, &mut first_declared)?;
             continue;
         }
+        if format.is_line_log() {
+            continue;
+        }
+        let Some(index) = logs.iter().position(|l| l.display == file.display) else {
+            continue;
+        };
         let (digest, bytes) = read_log_input(file, &mut format_stats)?;
-        let index = facts.log_files.len();
-        facts.log_files.push(file.display.clone());
         facts.inputs.push(InputFile {
             path: file.display.clone(),
             digest,
@@ -378,20 +275,9 @@ fn read_detected(
             Detected::OpenLineage => {
                 reader.read(&String::from_utf8_lossy(&bytes), index, display, &window)
             }
-            Detected::S3Access => s3_access::read(lines, index, display, window, edges, stats),
-            Detected::PgAudit => {
-                let transcript = pgaudit_transcript(file);
-                let transcript = transcript.as_ref();
-                pgaudit::read(lines, index, display, window, transcript, edges, stats)
-            }
             Detected::BigQuery => {
                 let text = String::from_utf8_lossy(&bytes);
                 bigquery::read(&text, index, display, window, edges, stats)
-            }
-            Detected::Regex => {
-                if let Some(format) = &file.line_format {
-                    regex_log::read(lines, format, fields, index, display, window, edges, stats)
-                }
             }
             Detected::Csv => csv_log::read(
                 lines,
@@ -403,7 +289,13 @@ fn read_detected(
                 edges,
                 stats,
             ),
-            Detected::Dbt | Detected::ModelCard | Detected::MlModel | Detected::SqlFile => {}
+            Detected::Dbt
+            | Detected::ModelCard
+            | Detected::MlModel
+            | Detected::SqlFile
+            | Detected::S3Access
+            | Detected::PgAudit
+            | Detected::Regex => {}
         }
     }
     let (ol_edges, manifests, jobs, mut stats) = reader.finish();
@@ -571,75 +463,64 @@ fn mentions_entity_kind(text: &str) -> bool {
         .is_some_and(|re| re.is_match(text))
 }
 
-type FileResult = std::io::Result<(ObservedEdges, LogStats, FileDigest)>;
-
-/// Reads the logs on every core: each worker takes whole files, largest first, and the
-/// per-file results are merged in file order so the outcome does not depend on scheduling.
-fn read_logs(
+/// Reads the line logs among `logs` (native NDJSON, S3 access, pgaudit, regex) on every
+/// core, see `pipeline.rs`.
+fn read_line_logs(
     logs: &[&Found],
     settings: &Settings,
-) -> Result<(ObservedEdges, LogStats, Vec<InputFile>), IngestError> {
-    let mut order: Vec<usize> = (0..logs.len()).collect();
-    let size = |i: &usize| {
-        std::fs::metadata(&logs[*i].path)
-            .map(|m| m.len())
-            .unwrap_or(0)
-    };
-    order.sort_by_key(|i| std::cmp::Reverse(size(i)));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<FileResult>>> =
-        Mutex::new((0..logs.len()).map(|_| None).collect());
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(logs.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let file = logs[index];
-                    let options = ndjson::LogOptions {
-                        sql_dialect: settings.sql_dialect,
-                        fields: file.fields.as_ref().unwrap_or(&settings.fields),
-                        window: settings.window(),
-                    };
-                    let result = ndjson::read_log(&file.path, index, &file.display, &options);
-                    if let Ok(mut slots) = results.lock() {
-                        slots[index] = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_default();
-    let mut edges = ObservedEdges::default();
-    let mut stats = LogStats::default();
-    let mut inputs = Vec::with_capacity(logs.len());
-    for (file, result) in logs.iter().zip(results) {
-        match result {
-            Some(Ok((file_edges, file_stats, digest))) => {
-                edges.merge_from(file_edges);
-                stats.absorb(file_stats);
-                inputs.push(InputFile {
-                    path: file.display.clone(),
-                    digest,
-                });
-            }
-            Some(Err(source)) => {
-                return Err(IngestError::Io {
-                    path: file.display.clone(),
-                    source,
-                });
-            }
-            None => {
-                return Err(IngestError::Io {
-                    path: file.display.clone(),
-                    source: std::io::Error::other("a reader thread failed"),
-                });
-            }
-        }
+    facts: &mut Facts,
+    edges: &mut ObservedEdges,
+) -> Result<LogStats, IngestError> {
+    let window = settings.window();
+    let mut line_logs = Vec::new();
+    for (index, file) in logs.iter().enumerate() {
+        let fields = file.fields.as_ref().unwrap_or(&settings.fields);
+        let format = match file.role {
+            FileRole::Log => pipeline::LineFormat::Native {
+                options: ndjson::LogOptions {
+                    sql_dialect: settings.sql_dialect,
+                    fields,
+                    window,
+                },
+            },
+            FileRole::Detected(Detected::S3Access) => pipeline::LineFormat::S3 { window },
+            FileRole::Detected(Detected::PgAudit) => pipeline::LineFormat::PgAudit {
+                window,
+                transcript: pgaudit_transcript(file),
+            },
+            FileRole::Detected(Detected::Regex) => match &file.line_format {
+                Some(format) => pipeline::LineFormat::Regex {
+                    format,
+                    fields,
+                    window,
+                },
+                None => continue,
+            },
+            _ => continue,
+        };
+        line_logs.push(pipeline::LineLog {
+            path: file.path.clone(),
+            display: file.display.clone(),
+            index,
+            format,
+            gz: file.display.to_ascii_lowercase().ends_with(".gz"),
+            resume: None,
+        });
     }
-    Ok((edges, stats, inputs))
+    let mut stats = LogStats::default();
+    for (log, read) in line_logs.iter().zip(pipeline::read(&line_logs)) {
+        let read = read.map_err(|source| IngestError::Io {
+            path: log.display.clone(),
+            source,
+        })?;
+        edges.merge_from(read.edges);
+        stats.absorb(read.stats);
+        facts.inputs.push(InputFile {
+            path: log.display.clone(),
+            digest: read.digest,
+        });
+    }
+    Ok(stats)
 }
 
 /// A psql transcript (`*.out`, as pg_regress keeps them): read when it holds pgaudit lines.
@@ -885,29 +766,5 @@ mod tests {
         assert_eq!(role_by_name("m/a.yml"), Some(FileRole::Manifest));
         assert_eq!(role_by_name("m/a.json.gz"), None);
         assert_eq!(role_by_name("README.md"), None);
-    }
-
-    #[test]
-    fn evidence_is_the_earliest_record_whatever_the_merge_order() {
-        let t = |s: &str| Timestamp::parse_rfc3339(s).unwrap_or(Timestamp(0));
-        let a = Observation {
-            count: 1,
-            first_seen: t("2026-11-02T00:00:00Z"),
-            last_seen: t("2026-11-02T00:00:00Z"),
-            file: 0,
-            line: 1,
-        };
-        let b = Observation {
-            count: 2,
-            first_seen: t("2026-11-01T00:00:00Z"),
-            last_seen: t("2026-11-01T00:00:00Z"),
-            file: 1,
-            line: 7,
-        };
-        let (mut ab, mut ba) = (a, b);
-        ab.merge(&b);
-        ba.merge(&a);
-        assert_eq!(ab, ba);
-        assert_eq!((ab.count, ab.file, ab.line), (3, 1, 7));
     }
 }

@@ -4,14 +4,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use sha2::{Digest, Sha256};
 
-use super::sql;
 use super::{LogStats, ObservedEdges};
+use super::{flat_json, sql};
 use crate::config::{Action, FieldMap};
 use crate::time::{Timestamp, Window};
 
@@ -27,170 +24,76 @@ pub struct LogOptions<'a> {
     pub window: Window,
 }
 
-/// Reads one log file. I/O errors opening it are returned; a file that breaks off (a truncated
-/// gzip stream, a read error) keeps what was read and records the break as malformed. The
-/// file's size and SHA-256 are computed on the way, from its bytes as stored.
-pub fn read_log(
-    path: &Path,
-    file_index: usize,
-    display: &str,
-    options: &LogOptions<'_>,
-) -> std::io::Result<(ObservedEdges, LogStats, FileDigest)> {
-    let file = std::fs::File::open(path)?;
-    let mut digest = FileDigest::default();
-    let mut hasher = Sha256::new();
-    let counted = Digesting {
-        inner: file,
-        hasher: &mut hasher,
-        size: &mut digest.size,
-    };
-    let mut raw = BufReader::with_capacity(1 << 16, counted);
-    let gz = display.to_ascii_lowercase().ends_with(".gz");
-    let head = raw.fill_buf().map(|b| b.get(..2).map(<[u8]>::to_vec))?;
-    let (edges, stats, mut rest) = if gz && head.as_deref().is_some_and(|h| h != GZIP_MAGIC) {
-        let mut stats = LogStats {
-            malformed: 1,
-            ..LogStats::default()
-        };
-        let reason =
-            "not a gzip file: it does not start with the gzip signature (rename it without .gz?)";
-        stats.keep_sample(display, 1, reason.to_string());
-        (ObservedEdges::default(), stats, raw)
-    } else if gz && head.is_none() {
-        // An empty .gz file holds no records; it is not a broken stream.
-        (ObservedEdges::default(), LogStats::default(), raw)
-    } else if gz {
-        let mut lines = BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(raw));
-        let (edges, stats) = read_lines(&mut lines, file_index, display, options);
-        (edges, stats, lines.into_inner().into_inner())
-    } else {
-        let mut lines = raw;
-        let (edges, stats) = read_lines(&mut lines, file_index, display, options);
-        (edges, stats, lines)
-    };
-    // Whatever the parser did not consume (after a break) still belongs to the file's hash.
-    let _ = std::io::copy(&mut rest, &mut std::io::sink());
-    drop(rest);
-    digest.sha256 = hex(&hasher.finalize());
-    Ok((edges, stats, digest))
-}
+/// SQL texts already parsed, so that a scheduler's repeated query is parsed once.
+#[derive(Default)]
+pub struct SqlCache(HashMap<String, Result<sql::SqlTables, String>>);
 
-const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
-
-/// A file's size and SHA-256 (lowercase hex).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileDigest {
-    pub size: u64,
-    pub sha256: String,
-}
-
-impl FileDigest {
-    pub fn of_bytes(bytes: &[u8]) -> FileDigest {
-        FileDigest {
-            size: bytes.len() as u64,
-            sha256: hex(&Sha256::digest(bytes)),
-        }
-    }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}
-
-/// Passes bytes through while hashing and counting them.
-struct Digesting<'a, R> {
-    inner: R,
-    hasher: &'a mut Sha256,
-    size: &'a mut u64,
-}
-
-impl<R: Read> Read for Digesting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        *self.size += n as u64;
-        Ok(n)
-    }
-}
-
+/// Reads a whole log held in memory (tests, small inputs).
 pub fn read_lines(
-    mut reader: impl BufRead,
+    bytes: &[u8],
     file_index: usize,
     display: &str,
     options: &LogOptions<'_>,
 ) -> (ObservedEdges, LogStats) {
     let mut edges = ObservedEdges::default();
     let mut stats = LogStats::default();
-    let mut sql_cache: HashMap<String, Result<sql::SqlTables, String>> = HashMap::new();
-    let mut buf = Vec::with_capacity(512);
-    let mut line_no: u64 = 0;
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                stats.malformed += 1;
-                stats.keep_sample(
-                    display,
-                    line_no + 1,
-                    format!("the file breaks off here: {e}"),
-                );
-                break;
-            }
-        }
-        line_no += 1;
+    let mut cache = SqlCache::default();
+    read_block(
+        bytes, 1, file_index, display, options, &mut edges, &mut stats, &mut cache,
+    );
+    (edges, stats)
+}
+
+/// Reads a run of whole lines whose first is line `first_line` of its file.
+#[allow(clippy::too_many_arguments)]
+pub fn read_block(
+    bytes: &[u8],
+    first_line: u64,
+    file_index: usize,
+    display: &str,
+    options: &LogOptions<'_>,
+    edges: &mut ObservedEdges,
+    stats: &mut LogStats,
+    sql_cache: &mut SqlCache,
+) {
+    for (this, raw) in (first_line..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
         // A byte-order mark some Windows tools write is no part of the first record.
-        let line = if line_no == 1 {
-            buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf)
+        let raw = if this == 1 {
+            raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
         } else {
-            &buf
+            raw
         };
-        let line = trim_ascii(line);
+        let line = trim_ascii(raw);
         if line.is_empty() {
             continue;
         }
-        match parse_line(line, options.fields) {
-            Ok(record) => {
-                let outcome = record_edges(
-                    record,
-                    options,
-                    &mut sql_cache,
-                    |principal, resource, action, count, first, last| {
-                        edges.add(
-                            principal, resource, action, count, first, last, file_index, line_no,
-                        );
-                    },
-                );
-                match outcome {
-                    Ok(Kept::Yes) => stats.records += 1,
-                    Ok(Kept::OutsideWindow) => {
-                        stats.records += 1;
-                        stats.outside_window += 1;
-                    }
-                    Ok(Kept::IgnoredAction) => {
-                        stats.records += 1;
-                        stats.ignored += 1;
-                    }
-                    Err(reason) => {
-                        stats.malformed += 1;
-                        stats.keep_sample(display, line_no, reason);
-                    }
-                }
+        let parsed = flat_json::parse_record(line, options.fields)
+            .or_else(|_| parse_line(line, options.fields));
+        let outcome = parsed.and_then(|record| {
+            record_edges(
+                record,
+                options,
+                sql_cache,
+                |principal, resource, action, count, first, last| {
+                    edges.add(
+                        principal, resource, action, count, first, last, file_index, this,
+                    );
+                },
+            )
+        });
+        match outcome {
+            Ok(Kept::Yes) => stats.records += 1,
+            Ok(Kept::OutsideWindow) => {
+                stats.records += 1;
+                stats.outside_window += 1;
             }
-            Err(reason) => {
-                stats.malformed += 1;
-                stats.keep_sample(display, line_no, reason);
+            Ok(Kept::IgnoredAction) => {
+                stats.records += 1;
+                stats.ignored += 1;
             }
+            Err(reason) => stats.malformed_at(display, this, reason),
         }
     }
-    (edges, stats)
 }
 
 fn trim_ascii(mut bytes: &[u8]) -> &[u8] {
@@ -314,7 +217,7 @@ enum Kept {
 fn record_edges(
     record: RawRecord<'_>,
     options: &LogOptions<'_>,
-    sql_cache: &mut HashMap<String, Result<sql::SqlTables, String>>,
+    sql_cache: &mut SqlCache,
     mut emit: impl FnMut(&str, &str, Action, u64, Timestamp, Timestamp),
 ) -> Result<Kept, String> {
     let f = options.fields;
@@ -370,14 +273,15 @@ fn record_edges(
     let Some(query) = non_empty(&record.query) else {
         return Err(format!("missing `{}` (or `{}`)", f.resource, f.query));
     };
-    if !sql_cache.contains_key(query) {
-        if sql_cache.len() >= SQL_CACHE_LIMIT {
-            sql_cache.clear();
+    let cache = &mut sql_cache.0;
+    if !cache.contains_key(query) {
+        if cache.len() >= SQL_CACHE_LIMIT {
+            cache.clear();
         }
         let tables = sql::extract_tables_in(query, options.sql_dialect).map_err(|e| e.to_string());
-        sql_cache.insert(query.to_string(), tables);
+        cache.insert(query.to_string(), tables);
     }
-    match sql_cache.get(query) {
+    match cache.get(query) {
         Some(Ok(tables)) => {
             for table in &tables.reads {
                 emit(principal, table, Action::Read, count, first, last);

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::digest::FileDigest;
 use super::manifest::{Entry, Manifest};
-use super::ndjson::FileDigest;
 use super::{LogStats, Observation, ObservedEdges};
 use crate::config::Action;
 use crate::node::{NodeId, NodeKind};

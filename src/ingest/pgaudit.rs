@@ -107,8 +107,10 @@ fn prefix_time(prefix: &str) -> Option<Timestamp> {
 }
 
 /// Reads one log, line by line.
+#[allow(clippy::too_many_arguments)]
 pub fn read(
     reader: impl BufRead,
+    first_line: u64,
     file_index: usize,
     display: &str,
     window: Window,
@@ -117,7 +119,7 @@ pub fn read(
     stats: &mut LogStats,
 ) {
     for (i, line) in reader.lines().enumerate() {
-        let number = i as u64 + 1;
+        let number = first_line + i as u64;
         let parsed = match line {
             Ok(line) => parse(&line, transcript),
             Err(e) => Err(format!("cannot read: {e}")),

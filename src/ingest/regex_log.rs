@@ -83,6 +83,7 @@ pub fn read(
     reader: impl BufRead,
     format: &LineFormat,
     fields: &FieldMap,
+    first_line: u64,
     file_index: usize,
     display: &str,
     window: Window,
@@ -90,7 +91,7 @@ pub fn read(
     stats: &mut LogStats,
 ) {
     for (i, line) in reader.lines().enumerate() {
-        let number = i as u64 + 1;
+        let number = first_line + i as u64;
         let outcome = match &line {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => parse(line, format, fields),

@@ -132,6 +132,7 @@ pub fn action(operation: &str) -> Option<Action> {
 /// Reads one log, line by line.
 pub fn read(
     reader: impl BufRead,
+    first_line: u64,
     file_index: usize,
     display: &str,
     window: Window,
@@ -139,7 +140,7 @@ pub fn read(
     stats: &mut LogStats,
 ) {
     for (i, line) in reader.lines().enumerate() {
-        let number = i as u64 + 1;
+        let number = first_line + i as u64;
         let record = match line {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => match parse(&line) {

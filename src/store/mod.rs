@@ -5,13 +5,11 @@
 pub mod lookup;
 pub mod memory;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::finding::{Finding, LoopKind};
 use crate::graph::LineageGraph;
@@ -19,7 +17,7 @@ use crate::ingest::FileDigest;
 
 /// The schema, one SQL script per version: `MIGRATIONS[i]` takes a database from
 /// `user_version` i to i + 1. A new version appends a script; none is ever edited.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
 
 /// The schema version this lintage writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -120,12 +118,12 @@ impl StoreError {
     }
 }
 
-/// A file a scan read, relative to the deployment root, with its size and SHA-256.
+/// A file a scan read, relative to the deployment root, with its size and content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
     pub path: String,
     pub size: u64,
-    pub sha256: String,
+    pub content_hash: String,
 }
 
 impl From<&crate::ingest::InputFile> for InputFile {
@@ -133,31 +131,20 @@ impl From<&crate::ingest::InputFile> for InputFile {
         InputFile {
             path: input.path.clone(),
             size: input.digest.size,
-            sha256: input.digest.sha256.clone(),
+            content_hash: input.digest.hash.clone(),
         }
     }
 }
 
-/// Size and SHA-256 (lowercase hex) of a file, read in 64 KiB pieces.
+/// Size and content hash of a file, read in 64 KiB pieces.
 pub fn hash_file(path: &Path) -> std::io::Result<FileDigest> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-    Ok(FileDigest {
-        size,
-        sha256: crate::ingest::ndjson::hex(&hasher.finalize()),
-    })
+    let mut hasher = crate::ingest::digest::ContentHasher::default();
+    let mut reader = crate::ingest::digest::Hashing {
+        inner: std::fs::File::open(path)?,
+        hasher: &mut hasher,
+    };
+    std::io::copy(&mut reader, &mut std::io::sink())?;
+    Ok(hasher.finish())
 }
 
 /// Everything one scan records.
@@ -489,12 +476,12 @@ impl Store {
         {
             let mut insert = tx
                 .prepare(
-                    "INSERT INTO input (snapshot_id, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO input (snapshot_id, path, size, content_hash) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(err("cannot prepare to record inputs"))?;
             for input in snapshot.inputs {
                 insert
-                    .execute(params![id, input.path, int(input.size), input.sha256])
+                    .execute(params![id, input.path, int(input.size), input.content_hash])
                     .map_err(err("cannot record an input file"))?;
             }
         }
@@ -737,14 +724,14 @@ impl Store {
     pub fn load(&self, id: i64) -> Result<Snapshot, StoreError> {
         let info = self.info(id)?;
         let inputs = self.query(
-            "SELECT path, size, sha256 FROM input WHERE snapshot_id = ?1 ORDER BY path",
+            "SELECT path, size, content_hash FROM input WHERE snapshot_id = ?1 ORDER BY path",
             id,
             "cannot read the inputs of a snapshot",
             |row| {
                 Ok(InputFile {
                     path: row.get(0)?,
                     size: unsigned(row, 1)?,
-                    sha256: row.get(2)?,
+                    content_hash: row.get(2)?,
                 })
             },
         )?;
@@ -1055,7 +1042,7 @@ mod tests {
             inputs.push(InputFile {
                 path: name.to_string(),
                 size: digest.size,
-                sha256: digest.sha256,
+                content_hash: digest.hash,
             });
         }
         let analysis = analyze(&dir.path().join("deployment"), &ScanOptions::default()).unwrap();
@@ -1093,16 +1080,12 @@ mod tests {
     }
 
     #[test]
-    fn hash_file_streams_sha256() {
+    fn hash_file_streams_the_content_hash() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("abc");
         std::fs::write(&path, "abc").unwrap();
         let digest = hash_file(&path).unwrap();
-        assert_eq!(digest.size, 3);
-        assert_eq!(
-            digest.sha256,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(digest, FileDigest::of_bytes(b"abc"));
         let big = vec![7u8; (1 << 16) * 3 + 5];
         std::fs::write(&path, &big).unwrap();
         assert_eq!(hash_file(&path).unwrap(), FileDigest::of_bytes(&big));
@@ -1421,7 +1404,7 @@ mod tests {
                 "{error:?}"
             );
             assert!(
-                text.contains("created by a newer lintage (schema 7, this one knows 1); upgrade lintage or use another --db"),
+                text.contains("created by a newer lintage (schema 7, this one knows 2); upgrade lintage or use another --db"),
                 "{text}"
             );
             assert!(text.contains(&path.display().to_string()), "{text}");
