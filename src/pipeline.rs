@@ -30,6 +30,8 @@ pub struct ScanOptions {
     pub strict: bool,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// Where the log reading reports how far it has come (for a progress bar).
+    pub progress: Option<std::sync::Arc<ingest::pipeline::Progress>>,
 }
 
 pub struct Analysis {
@@ -39,13 +41,26 @@ pub struct Analysis {
     pub stats: LogStats,
     pub skipped: Vec<(String, String)>,
     pub settings: Settings,
-    /// Every file read, relative to the root, with its size and SHA-256.
+    /// Every file read, relative to the root, with its size and content hash.
     pub inputs: Vec<InputFile>,
+    /// What this scan read from line logs, for the next scan's read cache.
+    pub reads: Vec<ingest::cache::CachedRead>,
+    /// How many line logs came from the read cache.
+    pub reuse: ingest::ReuseCounts,
     /// node id -> (manifest file, line) where the node is declared.
     pub subject_locations: BTreeMap<String, (String, usize)>,
 }
 
 pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
+    analyze_with_cache(root, options, &ingest::cache::ReadCache::default())
+}
+
+/// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew.
+pub fn analyze_with_cache(
+    root: &Path,
+    options: &ScanOptions,
+    cache: &ingest::cache::ReadCache,
+) -> Result<Analysis, Error> {
     if !root.is_dir() {
         return Err(IngestError::NotAFolder {
             root: root.display().to_string(),
@@ -59,7 +74,15 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
     if options.until.is_some() {
         settings.until = options.until;
     }
-    let facts = ingest::ingest(root, &settings, options.strict)?;
+    let mut facts = ingest::ingest_with_cache(
+        root,
+        &settings,
+        options.strict,
+        cache,
+        options.progress.as_deref(),
+    )?;
+    let reads = std::mem::take(&mut facts.reads);
+    let reuse = facts.reuse;
     let mut summary = Summary {
         manifests: facts.manifests.len(),
         manifest_files: facts.manifest_files.len(),
@@ -79,6 +102,8 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
     let subject_locations = declared_locations(&graph);
     Ok(Analysis {
         inputs,
+        reads,
+        reuse,
         subject_locations,
         graph,
         outcome,

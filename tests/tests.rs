@@ -9,6 +9,7 @@ mod determinism;
 mod export;
 mod formats;
 mod golden;
+mod incremental;
 mod ingest;
 mod planted;
 mod query;

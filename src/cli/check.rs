@@ -39,7 +39,7 @@ pub fn run(args: CheckArgs) -> Outcome {
             ));
         }
     };
-    let analysis = common::analyze(&args.input)?;
+    let analysis = common::analyze_cached(&args.input, &args.store)?;
     let status = BaselineStatus::compare(&analysis.outcome.findings, &accepted);
     let root = common::root_label(&args.input.dir);
     let mut report = common::scan_report(&analysis, &root, args.output.fail_on);

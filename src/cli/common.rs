@@ -30,6 +30,9 @@ pub struct InputArgs {
     /// Only log records before this time (RFC 3339 or YYYY-MM-DD); overrides lintage.toml.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<Timestamp>,
+    /// No progress bar and no notes on stderr (warnings and errors still print).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -76,8 +79,50 @@ pub fn analyze(input: &InputArgs) -> Result<Analysis, CliError> {
         strict: input.strict,
         since: input.since,
         until: input.until,
+        progress: None,
     };
     Ok(pipeline::analyze(&input.dir, &options)?)
+}
+
+/// `analyze`, reusing the read cache of the snapshot database (unless `--no-store`): line
+/// logs that did not change since the last scan of this deployment are not read again, and
+/// logs that grew are read from where they ended. A database that cannot be read only costs
+/// the speed-up.
+pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, CliError> {
+    let progress = std::sync::Arc::new(lintage::ingest::pipeline::Progress::default());
+    let options = ScanOptions {
+        strict: input.strict,
+        since: input.since,
+        until: input.until,
+        progress: Some(std::sync::Arc::clone(&progress)),
+    };
+    let cache = if store.no_store || !store.db.is_file() {
+        lintage::ingest::cache::ReadCache::default()
+    } else {
+        Store::open_read_only(&store.db)
+            .and_then(|db| db.load_read_cache(&root_id(&input.dir)))
+            .unwrap_or_default()
+    };
+    let bar = super::progress::Bar::start(&progress, input.quiet);
+    let analysis = pipeline::analyze_with_cache(&input.dir, &options, &cache);
+    drop(bar);
+    let analysis = analysis?;
+    let reuse = analysis.reuse;
+    if !input.quiet && reuse.unchanged + reuse.appended > 0 {
+        let mut parts = Vec::new();
+        if reuse.unchanged > 0 {
+            parts.push(format!("{} unchanged", reuse.unchanged));
+        }
+        if reuse.appended > 0 {
+            parts.push(format!("{} read from where it ended", reuse.appended));
+        }
+        eprintln!(
+            "lintage: log files since the last scan: {}, {} read whole (--no-store reads all)",
+            parts.join(", "),
+            reuse.read
+        );
+    }
+    Ok(analysis)
 }
 
 /// How snapshots name a deployment: its canonical absolute path.
@@ -117,6 +162,8 @@ pub fn record(
         log_records: analysis.summary.log_records,
         malformed_records: analysis.summary.malformed_records,
     })?;
+    let present: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
+    db.save_reads(&root, &analysis.reads, &present)?;
     Ok(Some(id))
 }
 

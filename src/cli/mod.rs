@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod diff;
 mod export;
+mod progress;
 mod query;
 mod rules;
 mod scan;

@@ -171,6 +171,7 @@ fn with_lineage(
                 strict: false,
                 since: None,
                 until: None,
+                quiet: true,
             };
             let analysis = common::analyze(&input)?;
             answer(&MemoryLineage {

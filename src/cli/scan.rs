@@ -18,7 +18,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> Outcome {
-    let analysis = common::analyze(&args.input)?;
+    let analysis = common::analyze_cached(&args.input, &args.store)?;
     let root = common::root_label(&args.input.dir);
     let report = common::scan_report(&analysis, &root, args.output.fail_on);
     let text = common::render(&report, &analysis, &args.output);

@@ -202,6 +202,19 @@ impl ObservedEdges {
         records
     }
 
+    /// Every edge, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, Action, &Observation)> {
+        self.entries.iter().flat_map(|entry| {
+            let (principal, resource) = entry.key.parts();
+            [Action::Read, Action::Write]
+                .into_iter()
+                .zip(&entry.slots)
+                .filter_map(move |(action, slot)| {
+                    slot.as_ref().map(|o| (principal, resource, action, o))
+                })
+        })
+    }
+
     /// The number of distinct (principal, resource) pairs.
     pub fn len(&self) -> usize {
         self.entries.len()

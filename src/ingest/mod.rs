@@ -2,6 +2,7 @@
 //! the manifests, and the observed (principal, resource, action) edges of the logs.
 
 pub mod bigquery;
+pub mod cache;
 pub mod csv_log;
 pub mod dbt;
 pub mod digest;
@@ -104,6 +105,19 @@ pub struct Facts {
     /// Entities known from the files themselves (an OpenLineage job) that no manifest
     /// declares: they become nodes, and a principal spelled as their id maps to them.
     pub entities: Vec<crate::node::NodeId>,
+    /// What this scan read from each line log, for the next scan (`cache.rs`); only the
+    /// files read now, not those taken whole from the cache.
+    pub reads: Vec<cache::CachedRead>,
+    /// Line logs taken whole from the cache / read on from where they ended / read whole.
+    pub reuse: ReuseCounts,
+}
+
+/// How many line logs a scan took from the cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReuseCounts {
+    pub unchanged: usize,
+    pub appended: usize,
+    pub read: usize,
 }
 
 /// An input file, relative to the deployment root, and its digest.
@@ -188,6 +202,18 @@ struct Found {
 
 /// Reads the deployment under `root`.
 pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, IngestError> {
+    ingest_with_cache(root, settings, strict, &cache::ReadCache::default(), None)
+}
+
+/// Reads the deployment under `root`, reusing what earlier scans read where the files are
+/// unchanged or only grew.
+pub fn ingest_with_cache(
+    root: &Path,
+    settings: &Settings,
+    strict: bool,
+    cache: &cache::ReadCache,
+    progress: Option<&pipeline::Progress>,
+) -> Result<Facts, IngestError> {
     if !root.is_dir() {
         return Err(IngestError::NotAFolder {
             root: root.display().to_string(),
@@ -211,7 +237,7 @@ pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, I
         .collect();
     facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
     let mut edges = ObservedEdges::default();
-    let mut stats = read_line_logs(&logs, settings, &mut facts, &mut edges)?;
+    let mut stats = read_line_logs(&logs, settings, cache, progress, &mut facts, &mut edges)?;
     stats.absorb(read_detected(
         &found, &logs, settings, &mut facts, &mut edges,
     )?);
@@ -464,15 +490,21 @@ fn mentions_entity_kind(text: &str) -> bool {
 }
 
 /// Reads the line logs among `logs` (native NDJSON, S3 access, pgaudit, regex) on every
-/// core, see `pipeline.rs`.
+/// core (see `pipeline.rs`), taking from `cache` what earlier scans read of unchanged files
+/// and reading grown files from where they ended.
 fn read_line_logs(
     logs: &[&Found],
     settings: &Settings,
+    cache: &cache::ReadCache,
+    progress: Option<&pipeline::Progress>,
     facts: &mut Facts,
     edges: &mut ObservedEdges,
 ) -> Result<LogStats, IngestError> {
     let window = settings.window();
     let mut line_logs = Vec::new();
+    // (settings key, file state, the cached read it goes on from)
+    let mut context = Vec::new();
+    let mut stats = LogStats::default();
     for (index, file) in logs.iter().enumerate() {
         let fields = file.fields.as_ref().unwrap_or(&settings.fields);
         let format = match file.role {
@@ -498,27 +530,82 @@ fn read_line_logs(
             },
             _ => continue,
         };
+        let gz = file.display.to_ascii_lowercase().ends_with(".gz");
+        let key = format!(
+            "{:032x}",
+            xxhash_rust::xxh3::xxh3_128(
+                format!("{}|{format:?}", env!("CARGO_PKG_VERSION")).as_bytes()
+            )
+        );
+        let io_err = |source| IngestError::Io {
+            path: file.display.clone(),
+            source,
+        };
+        let state = cache::FileState::of(&file.path).map_err(io_err)?;
+        let cached = cache.files.get(&file.display);
+        let resume = match cache.reuse(&file.display, &key, &state, gz) {
+            cache::Reuse::Whole => {
+                if let Some(cached) = cached {
+                    edges.merge_from(cached.edges_of(index));
+                    stats.absorb(cached.stats.clone());
+                    facts.inputs.push(InputFile {
+                        path: file.display.clone(),
+                        digest: cached.digest.clone(),
+                    });
+                    facts.reuse.unchanged += 1;
+                    continue;
+                }
+                None
+            }
+            cache::Reuse::Append => cached.map(|c| c.end),
+            cache::Reuse::None => None,
+        };
         line_logs.push(pipeline::LineLog {
             path: file.path.clone(),
             display: file.display.clone(),
             index,
             format,
-            gz: file.display.to_ascii_lowercase().ends_with(".gz"),
-            resume: None,
+            gz,
+            resume,
         });
+        context.push((key, state, resume.and(cached)));
     }
-    let mut stats = LogStats::default();
-    for (log, read) in line_logs.iter().zip(pipeline::read(&line_logs)) {
-        let read = read.map_err(|source| IngestError::Io {
+    for ((log, read), (key, state, before)) in line_logs
+        .iter()
+        .zip(pipeline::read(&line_logs, progress))
+        .zip(context)
+    {
+        let mut read = read.map_err(|source| IngestError::Io {
             path: log.display.clone(),
             source,
         })?;
-        edges.merge_from(read.edges);
-        stats.absorb(read.stats);
+        if let Some(before) = before {
+            // Appended: what was read before, and the new lines.
+            read.edges.merge_from(before.edges_of(log.index));
+            read.stats.absorb(before.stats.clone());
+            read.stats.samples.sort();
+            read.stats.samples.truncate(SAMPLES_PER_FILE);
+            facts.reuse.appended += 1;
+        } else {
+            facts.reuse.read += 1;
+        }
+        if let Some(end) = read.end {
+            facts.reads.push(cache::CachedRead::new(
+                &log.display,
+                key,
+                state,
+                end,
+                read.digest.clone(),
+                read.stats.clone(),
+                &read.edges,
+            ));
+        }
         facts.inputs.push(InputFile {
             path: log.display.clone(),
             digest: read.digest,
         });
+        edges.merge_from(read.edges);
+        stats.absorb(read.stats);
     }
     Ok(stats)
 }

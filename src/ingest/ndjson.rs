@@ -17,6 +17,7 @@ use crate::time::{Timestamp, Window};
 const SQL_CACHE_LIMIT: usize = 10_000;
 
 /// The time window and field names a log is read with.
+#[derive(Debug)]
 pub struct LogOptions<'a> {
     pub fields: &'a FieldMap,
     /// Tried first for SQL in `query` fields.

@@ -44,6 +44,7 @@ fn parser_threads() -> usize {
 }
 
 /// How the lines of one file are read.
+#[derive(Debug)]
 pub enum LineFormat<'a> {
     Native {
         options: ndjson::LogOptions<'a>,
@@ -98,6 +99,18 @@ pub struct FileRead {
 /// What a reader thread gives for one file: its digest and where the read ended.
 type Produced = std::io::Result<(FileDigest, Option<Resume>)>;
 
+/// How far a read has come, for a progress bar: updated by the parser threads, read by
+/// anyone.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes of the line logs to read (as stored).
+    pub total_bytes: std::sync::atomic::AtomicU64,
+    /// Bytes of log text parsed so far.
+    pub bytes: std::sync::atomic::AtomicU64,
+    /// Lines parsed so far.
+    pub lines: std::sync::atomic::AtomicU64,
+}
+
 /// A run of whole lines of one file.
 struct Block {
     file: usize,
@@ -109,7 +122,7 @@ struct Block {
 
 /// Reads `logs` on every core. `Err` when a file cannot be opened; a file that breaks off
 /// keeps what was read and counts the break as malformed.
-pub fn read(logs: &[LineLog<'_>]) -> Vec<std::io::Result<FileRead>> {
+pub fn read(logs: &[LineLog<'_>], progress: Option<&Progress>) -> Vec<std::io::Result<FileRead>> {
     let cores = parser_threads();
     let readers = cores.min(logs.len()).max(1);
     let (sender, receiver) = mpsc::sync_channel::<Block>(cores * 2);
@@ -119,6 +132,10 @@ pub fn read(logs: &[LineLog<'_>]) -> Vec<std::io::Result<FileRead>> {
     let mut order: Vec<usize> = (0..logs.len()).collect();
     let size = |i: &usize| std::fs::metadata(&logs[*i].path).map_or(0, |m| m.len());
     order.sort_by_key(|i| std::cmp::Reverse(size(i)));
+    if let Some(progress) = progress {
+        let total: u64 = (0..logs.len()).map(|i| size(&i)).sum();
+        progress.total_bytes.fetch_add(total, Ordering::Relaxed);
+    }
     let produced: Mutex<Vec<Option<Produced>>> =
         Mutex::new((0..logs.len()).map(|_| None).collect());
     let parsed: Mutex<Vec<HashMap<usize, FileRead>>> = Mutex::new(Vec::new());
@@ -153,6 +170,13 @@ pub fn read(logs: &[LineLog<'_>]) -> Vec<std::io::Result<FileRead>> {
                     let Ok(block) = block else { break };
                     let read = mine.entry(block.file).or_default();
                     parse_block(&logs[block.file], &block, read, &mut sql_cache);
+                    if let Some(progress) = progress {
+                        let lines = memchr::memchr_iter(b'\n', &block.bytes).count();
+                        progress
+                            .bytes
+                            .fetch_add(block.bytes.len() as u64, Ordering::Relaxed);
+                        progress.lines.fetch_add(lines as u64, Ordering::Relaxed);
+                    }
                     if let Ok(mut spare) = spare.lock()
                         && spare.len() < cores * 4
                     {
@@ -294,7 +318,7 @@ fn produce(
         std::io::copy(&mut stored, &mut std::io::sink())?;
     }
     let digest = hasher.finish();
-    let end = (!log.gz).then(|| Resume {
+    let end = Some(Resume {
         offset: digest.size,
         lines: first_line - 1 + lines,
         hash: hasher.state(),

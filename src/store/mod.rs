@@ -4,6 +4,7 @@
 
 pub mod lookup;
 pub mod memory;
+mod read_cache;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -1385,6 +1386,28 @@ mod tests {
         store.record(&fx.input()).unwrap();
         drop(store);
         assert_eq!(Store::open(&bare).unwrap().list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_schema_1_database_is_upgraded_and_keeps_its_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO snapshot VALUES (1, '2026-11-01T00:00:00Z', '/d', '0.1.0', 0, 0, 0, 0, 0, 'scan', 0);
+                 INSERT INTO input VALUES (1, 'logs/a.jsonl', 3, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');",
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let store = Store::open_read_only(&path).unwrap();
+        assert_eq!(user_version(&path), 2);
+        assert_eq!(store.list().unwrap().len(), 1);
+        let inputs = store.load(1).unwrap().inputs;
+        assert_eq!(inputs[0].content_hash.len(), 64, "the old SHA-256 is kept");
+        assert!(store.load_read_cache("/d").unwrap().files.is_empty());
     }
 
     #[test]

@@ -1,0 +1,170 @@
+//! What earlier scans read from each line log, so that a re-scan reads only what changed: an
+//! unchanged file (same size, modification time and first 64 KiB, read with the same
+//! settings) is not read again, and a file that grew from the same head is read from where
+//! the last read ended. The store keeps these between runs (src/store/read_cache.rs).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::digest::FileDigest;
+use super::pipeline::Resume;
+use super::{LogStats, Observation, ObservedEdges};
+use crate::config::Action;
+
+/// Bytes of a file's start whose hash tells a grown file from a replaced one.
+const HEAD_BYTES: u64 = 64 << 10;
+
+/// How a file looked when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// XXH3-128 of the first 64 KiB, lowercase hex.
+    pub head_hash: String,
+}
+
+impl FileState {
+    pub fn of(path: &Path) -> std::io::Result<FileState> {
+        let metadata = std::fs::metadata(path)?;
+        let mtime_ns = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_nanos()).ok())
+            .unwrap_or(0);
+        let mut head = Vec::with_capacity(HEAD_BYTES as usize);
+        std::fs::File::open(path)?
+            .take(HEAD_BYTES)
+            .read_to_end(&mut head)?;
+        Ok(FileState {
+            size: metadata.len(),
+            mtime_ns,
+            head_hash: format!("{:032x}", xxh3_128(&head)),
+        })
+    }
+}
+
+/// One edge a file gave, without the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedEdge {
+    pub principal: String,
+    pub resource: String,
+    pub action: Action,
+    pub count: u64,
+    pub first_seen: crate::time::Timestamp,
+    pub last_seen: crate::time::Timestamp,
+    pub line: u64,
+}
+
+/// What reading one line log gave, and how the file looked then.
+#[derive(Debug, Clone)]
+pub struct CachedRead {
+    /// Relative to the deployment root.
+    pub path: String,
+    /// A hash of everything the file was read with (format, field names, window, version).
+    pub settings: String,
+    pub state: FileState,
+    pub end: Resume,
+    pub digest: FileDigest,
+    pub stats: LogStats,
+    pub edges: Vec<CachedEdge>,
+}
+
+impl CachedRead {
+    pub fn new(
+        path: &str,
+        settings: String,
+        state: FileState,
+        end: Resume,
+        digest: FileDigest,
+        stats: LogStats,
+        edges: &ObservedEdges,
+    ) -> CachedRead {
+        let edges = edges
+            .iter()
+            .map(|(principal, resource, action, o)| CachedEdge {
+                principal: principal.to_string(),
+                resource: resource.to_string(),
+                action,
+                count: o.count,
+                first_seen: o.first_seen,
+                last_seen: o.last_seen,
+                line: o.line,
+            })
+            .collect();
+        CachedRead {
+            path: path.to_string(),
+            settings,
+            state,
+            end,
+            digest,
+            stats,
+            edges,
+        }
+    }
+
+    /// The cached edges as observations of file `file_index`.
+    pub fn edges_of(&self, file_index: usize) -> ObservedEdges {
+        let mut edges = ObservedEdges::default();
+        for e in &self.edges {
+            let o = Observation {
+                count: e.count,
+                first_seen: e.first_seen,
+                last_seen: e.last_seen,
+                file: file_index,
+                line: e.line,
+            };
+            edges.add(
+                &e.principal,
+                &e.resource,
+                e.action,
+                o.count,
+                o.first_seen,
+                o.last_seen,
+                o.file,
+                o.line,
+            );
+        }
+        edges
+    }
+}
+
+/// What to do with a file the cache knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Unchanged: take the cached read as it is.
+    Whole,
+    /// Grew from the same head: read on from the cached end.
+    Append,
+    /// Read it all again.
+    None,
+}
+
+/// The reads of earlier scans of one deployment, by path.
+#[derive(Debug, Default)]
+pub struct ReadCache {
+    pub files: HashMap<String, CachedRead>,
+}
+
+impl ReadCache {
+    /// How much of `path`'s cached read can be used, given how the file looks now.
+    pub fn reuse(&self, path: &str, settings: &str, now: &FileState, gz: bool) -> Reuse {
+        let Some(cached) = self.files.get(path) else {
+            return Reuse::None;
+        };
+        if cached.settings != settings || cached.state.head_hash != now.head_hash {
+            return Reuse::None;
+        }
+        if cached.state == *now {
+            Reuse::Whole
+        } else if !gz && now.size > cached.state.size && cached.end.offset == cached.state.size {
+            Reuse::Append
+        } else {
+            Reuse::None
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The read cache in the store: what each scan read from each line log of a deployment
+//! (schema 2, `read_cache` and `read_cache_edge`), loaded before a scan and replaced after it.
+
+use std::collections::HashMap;
+
+use rusqlite::{TransactionBehavior, params};
+
+use super::{Store, StoreError, int, on_error};
+use crate::config::Action;
+use crate::ingest::LogStats;
+use crate::ingest::cache::{CachedEdge, CachedRead, FileState, ReadCache};
+use crate::ingest::digest::{FileDigest, HashState};
+use crate::ingest::pipeline::Resume;
+use crate::time::Timestamp;
+
+impl Store {
+    /// What earlier scans of `root` read, by path.
+    pub fn load_read_cache(&self, root: &str) -> Result<ReadCache, StoreError> {
+        let mut files: HashMap<String, CachedRead> = HashMap::new();
+        let mut rows = self
+            .conn
+            .prepare(
+                "SELECT path, settings, size, mtime_ns, head_hash, end_offset, end_line, hash_acc,
+                        hash_blocks, content_hash, records, malformed, outside_window, ignored,
+                        samples
+                 FROM read_cache WHERE root = ?1",
+            )
+            .map_err(on_error(&self.path, "cannot read the read cache"))?;
+        let reads = rows
+            .query_map(params![root], |row| {
+                let path: String = row.get(0)?;
+                let samples: String = row.get(14)?;
+                let samples: Vec<(u64, String)> =
+                    serde_json::from_str(&samples).unwrap_or_default();
+                let stats = LogStats {
+                    records: row.get::<_, i64>(10)? as u64,
+                    malformed: row.get::<_, i64>(11)? as u64,
+                    outside_window: row.get::<_, i64>(12)? as u64,
+                    ignored: row.get::<_, i64>(13)? as u64,
+                    samples: samples
+                        .into_iter()
+                        .map(|(line, reason)| crate::ingest::Malformed {
+                            file: path.clone(),
+                            line,
+                            reason,
+                        })
+                        .collect(),
+                };
+                let accumulator: String = row.get(7)?;
+                Ok(CachedRead {
+                    settings: row.get(1)?,
+                    state: FileState {
+                        size: row.get::<_, i64>(2)? as u64,
+                        mtime_ns: row.get(3)?,
+                        head_hash: row.get(4)?,
+                    },
+                    end: Resume {
+                        offset: row.get::<_, i64>(5)? as u64,
+                        lines: row.get::<_, i64>(6)? as u64,
+                        hash: HashState {
+                            accumulator: u128::from_str_radix(&accumulator, 16).unwrap_or(0),
+                            whole_blocks: row.get::<_, i64>(8)? as u64,
+                        },
+                    },
+                    digest: FileDigest {
+                        size: row.get::<_, i64>(5)? as u64,
+                        hash: row.get(9)?,
+                    },
+                    stats,
+                    edges: Vec::new(),
+                    path,
+                })
+            })
+            .map_err(on_error(&self.path, "cannot read the read cache"))?;
+        for read in reads {
+            let read = read.map_err(on_error(&self.path, "cannot read the read cache"))?;
+            files.insert(read.path.clone(), read);
+        }
+        let mut edges = self
+            .conn
+            .prepare(
+                "SELECT path, principal, resource, action, count, first_seen, last_seen, line
+                 FROM read_cache_edge WHERE root = ?1",
+            )
+            .map_err(on_error(&self.path, "cannot read the read cache"))?;
+        let rows = edges
+            .query_map(params![root], |row| {
+                let action: String = row.get(3)?;
+                Ok((
+                    row.get::<_, String>(0)?,
+                    CachedEdge {
+                        principal: row.get(1)?,
+                        resource: row.get(2)?,
+                        action: if action == "write" {
+                            Action::Write
+                        } else {
+                            Action::Read
+                        },
+                        count: row.get::<_, i64>(4)? as u64,
+                        first_seen: Timestamp(row.get(5)?),
+                        last_seen: Timestamp(row.get(6)?),
+                        line: row.get::<_, i64>(7)? as u64,
+                    },
+                ))
+            })
+            .map_err(on_error(&self.path, "cannot read the read cache"))?;
+        for row in rows {
+            let (path, edge) = row.map_err(on_error(&self.path, "cannot read the read cache"))?;
+            if let Some(read) = files.get_mut(&path) {
+                read.edges.push(edge);
+            }
+        }
+        Ok(ReadCache { files })
+    }
+
+    /// Replaces the cached reads of `root` with `reads`, and forgets files not in `present`.
+    pub fn save_reads(
+        &mut self,
+        root: &str,
+        reads: &[CachedRead],
+        present: &[String],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |action| on_error(&path, action);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("cannot lock the database to save the read cache"))?;
+        {
+            let known: Vec<String> = tx
+                .prepare("SELECT path FROM read_cache WHERE root = ?1")
+                .and_then(|mut s| {
+                    s.query_map(params![root], |r| r.get(0))?
+                        .collect::<Result<Vec<String>, _>>()
+                })
+                .map_err(err("cannot read the read cache"))?;
+            let mut forget = tx
+                .prepare("DELETE FROM read_cache_edge WHERE root = ?1 AND path = ?2")
+                .map_err(err("cannot save the read cache"))?;
+            let mut forget_file = tx
+                .prepare("DELETE FROM read_cache WHERE root = ?1 AND path = ?2")
+                .map_err(err("cannot save the read cache"))?;
+            let replaced = reads.iter().map(|r| &r.path);
+            for gone in known
+                .iter()
+                .filter(|p| !present.contains(p))
+                .chain(replaced)
+            {
+                forget
+                    .execute(params![root, gone])
+                    .map_err(err("cannot save the read cache"))?;
+                forget_file
+                    .execute(params![root, gone])
+                    .map_err(err("cannot save the read cache"))?;
+            }
+            let mut file = tx
+                .prepare(
+                    "INSERT INTO read_cache (root, path, settings, size, mtime_ns, head_hash,
+                        end_offset, end_line, hash_acc, hash_blocks, content_hash, records,
+                        malformed, outside_window, ignored, samples)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                )
+                .map_err(err("cannot save the read cache"))?;
+            let mut edge = tx
+                .prepare(
+                    "INSERT INTO read_cache_edge (root, path, principal, resource, action, count,
+                        first_seen, last_seen, line)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(err("cannot save the read cache"))?;
+            for read in reads {
+                let samples: Vec<(u64, &str)> = read
+                    .stats
+                    .samples
+                    .iter()
+                    .map(|m| (m.line, m.reason.as_str()))
+                    .collect();
+                let samples = serde_json::to_string(&samples).unwrap_or_else(|_| "[]".into());
+                file.execute(params![
+                    root,
+                    read.path,
+                    read.settings,
+                    int(read.state.size),
+                    read.state.mtime_ns,
+                    read.state.head_hash,
+                    int(read.end.offset),
+                    int(read.end.lines),
+                    format!("{:032x}", read.end.hash.accumulator),
+                    int(read.end.hash.whole_blocks),
+                    read.digest.hash,
+                    int(read.stats.records),
+                    int(read.stats.malformed),
+                    int(read.stats.outside_window),
+                    int(read.stats.ignored),
+                    samples,
+                ])
+                .map_err(err("cannot save the read cache"))?;
+                for e in &read.edges {
+                    let action = match e.action {
+                        Action::Read => "read",
+                        Action::Write => "write",
+                    };
+                    edge.execute(params![
+                        root,
+                        read.path,
+                        e.principal,
+                        e.resource,
+                        action,
+                        int(e.count),
+                        e.first_seen.0,
+                        e.last_seen.0,
+                        int(e.line),
+                    ])
+                    .map_err(err("cannot save the read cache"))?;
+                }
+            }
+        }
+        tx.commit().map_err(err("cannot commit the read cache"))
+    }
+}
