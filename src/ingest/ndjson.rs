@@ -76,7 +76,7 @@ pub fn read_block(
                 options,
                 sql_cache,
                 |principal, resource, action, count, first, last| {
-                    edges.add(
+                    edges.add_soon(
                         principal, resource, action, count, first, last, file_index, this,
                     );
                 },
@@ -95,6 +95,7 @@ pub fn read_block(
             Err(reason) => stats.malformed_at(display, this, reason),
         }
     }
+    edges.flush();
 }
 
 fn trim_ascii(mut bytes: &[u8]) -> &[u8] {
