@@ -41,12 +41,70 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
     Ok(fields)
 }
 
-/// Reads one CSV log.
+/// Which column holds which field, from the header row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    /// The header's line number: rows start after it.
+    pub header_line: u64,
+    ts: usize,
+    principal: usize,
+    action: Option<usize>,
+    resource: Option<usize>,
+    query: Option<usize>,
+}
+
+/// The header of a CSV log (its first line that is not blank) and its line number; `Err`
+/// with the line and reason when it cannot serve.
+pub fn header(text: &str, fields: &FieldMap) -> Result<Option<Columns>, (u64, String)> {
+    let Some((i, line)) = text
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let number = i as u64 + 1;
+    let header = split(line.trim_end_matches('\r').trim_start_matches('\u{feff}'))
+        .map_err(|reason| (number, reason))?;
+    let column = |name: &str| header.iter().position(|h| h.trim() == name);
+    let (Some(ts), Some(principal)) = (column(&fields.ts), column(&fields.principal)) else {
+        return Err((
+            number,
+            format!(
+                "the header has no `{}` or no `{}` column (name them under the source's fields)",
+                fields.ts, fields.principal
+            ),
+        ));
+    };
+    let columns = Columns {
+        header_line: number,
+        ts,
+        principal,
+        action: column(&fields.action),
+        resource: column(&fields.resource),
+        query: column(&fields.query),
+    };
+    if columns.query.is_none() && (columns.action.is_none() || columns.resource.is_none()) {
+        return Err((
+            number,
+            format!(
+                "the header has neither `{}` and `{}` columns nor a `{}` column",
+                fields.action, fields.resource, fields.query
+            ),
+        ));
+    }
+    Ok(Some(columns))
+}
+
+/// Reads rows of a CSV log whose first line here is `first_line`; the header row and what
+/// comes before it are passed over.
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     reader: impl BufRead,
+    columns: &Columns,
     fields: &FieldMap,
     dialect: Option<sql::SqlDialect>,
+    first_line: u64,
     file_index: usize,
     display: &str,
     window: Window,
@@ -55,49 +113,12 @@ pub fn read(
 ) {
     let malformed =
         |stats: &mut LogStats, line: u64, reason: String| stats.malformed_at(display, line, reason);
-    let mut lines = reader.lines().enumerate();
-    let header = loop {
-        match lines.next() {
-            None => return,
-            Some((_, Ok(line))) if line.trim().is_empty() => continue,
-            Some((i, Ok(line))) => match split(line.trim_start_matches('\u{feff}')) {
-                Ok(header) => break header,
-                Err(reason) => return malformed(stats, i as u64 + 1, reason),
-            },
-            Some((i, Err(e))) => {
-                return malformed(stats, i as u64 + 1, format!("cannot read: {e}"));
-            }
+    let (ts, principal) = (columns.ts, columns.principal);
+    let (action, resource, query) = (columns.action, columns.resource, columns.query);
+    for (number, line) in (first_line..).zip(reader.lines()) {
+        if number <= columns.header_line {
+            continue;
         }
-    };
-    let column = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (ts, principal) = (column(&fields.ts), column(&fields.principal));
-    let (action, resource, query) = (
-        column(&fields.action),
-        column(&fields.resource),
-        column(&fields.query),
-    );
-    let (Some(ts), Some(principal)) = (ts, principal) else {
-        return malformed(
-            stats,
-            1,
-            format!(
-                "the header has no `{}` or no `{}` column (name them under the source's fields)",
-                fields.ts, fields.principal
-            ),
-        );
-    };
-    if query.is_none() && (action.is_none() || resource.is_none()) {
-        return malformed(
-            stats,
-            1,
-            format!(
-                "the header has neither `{}` and `{}` columns nor a `{}` column",
-                fields.action, fields.resource, fields.query
-            ),
-        );
-    }
-    for (i, line) in lines {
-        let number = i as u64 + 1;
         let line = match line {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => line,

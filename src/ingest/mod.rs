@@ -173,7 +173,7 @@ impl Detected {
     fn is_line_log(self) -> bool {
         matches!(
             self,
-            Detected::S3Access | Detected::PgAudit | Detected::Regex
+            Detected::S3Access | Detected::PgAudit | Detected::Regex | Detected::Csv
         )
     }
 
@@ -294,8 +294,6 @@ fn read_detected(
             digest,
         });
         let display = &file.display;
-        let fields = file.fields.as_ref().unwrap_or(&settings.fields);
-        let lines = std::io::Cursor::new(&bytes);
         let stats = &mut format_stats;
         match format {
             Detected::OpenLineage => {
@@ -305,23 +303,14 @@ fn read_detected(
                 let text = String::from_utf8_lossy(&bytes);
                 bigquery::read(&text, index, display, window, edges, stats)
             }
-            Detected::Csv => csv_log::read(
-                lines,
-                fields,
-                settings.sql_dialect,
-                index,
-                display,
-                window,
-                edges,
-                stats,
-            ),
             Detected::Dbt
             | Detected::ModelCard
             | Detected::MlModel
             | Detected::SqlFile
             | Detected::S3Access
             | Detected::PgAudit
-            | Detected::Regex => {}
+            | Detected::Regex
+            | Detected::Csv => {}
         }
     }
     let (ol_edges, manifests, jobs, mut stats) = reader.finish();
@@ -527,6 +516,14 @@ fn read_line_logs(
                     window,
                 },
                 None => continue,
+            },
+            FileRole::Detected(Detected::Csv) => pipeline::LineFormat::Csv {
+                columns: head(&file.path)
+                    .map(|text| csv_log::header(&text, fields))
+                    .unwrap_or(Ok(None)),
+                fields,
+                sql_dialect: settings.sql_dialect,
+                window,
             },
             _ => continue,
         };

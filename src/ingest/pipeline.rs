@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
 use super::digest::{ContentHasher, FileDigest, HASH_BLOCK, HashState, Hashing};
-use super::{LogStats, ObservedEdges, SAMPLES_PER_FILE, ndjson, pgaudit, regex_log, s3_access};
+use super::{
+    LogStats, ObservedEdges, SAMPLES_PER_FILE, csv_log, ndjson, pgaudit, regex_log, s3_access,
+};
 use crate::config::FieldMap;
 use crate::time::Window;
 
@@ -59,6 +61,14 @@ pub enum LineFormat<'a> {
     Regex {
         format: &'a regex_log::LineFormat,
         fields: &'a FieldMap,
+        window: Window,
+    },
+    /// CSV with its header read beforehand (`None`: an empty file; `Err`: a header that cannot
+    /// serve, with its line, and then no row is read).
+    Csv {
+        columns: Result<Option<csv_log::Columns>, (u64, String)>,
+        fields: &'a FieldMap,
+        sql_dialect: Option<crate::ingest::sql::SqlDialect>,
         window: Window,
     },
 }
@@ -257,6 +267,32 @@ fn parse_block(
         } => regex_log::read(
             bytes, format, fields, first, index, display, *window, edges, &mut stats,
         ),
+        LineFormat::Csv {
+            columns,
+            fields,
+            sql_dialect,
+            window,
+        } => match columns {
+            Ok(Some(columns)) => csv_log::read(
+                bytes,
+                columns,
+                fields,
+                *sql_dialect,
+                first,
+                index,
+                display,
+                *window,
+                edges,
+                &mut stats,
+            ),
+            Ok(None) => {}
+            Err((line, reason)) => {
+                let ends = first + memchr::memchr_iter(b'\n', bytes).count() as u64;
+                if (first..=ends).contains(line) {
+                    stats.malformed_at(display, *line, reason.clone());
+                }
+            }
+        },
     }
     read.stats.absorb(stats);
     if read.stats.samples.len() > 4 * SAMPLES_PER_FILE {
