@@ -51,6 +51,14 @@ die() { echo "versus-duckdb: $*" >&2; exit 1; }
 command -v python3 >/dev/null || die "python3 is needed (apt-get install python3 python3-venv)"
 command -v wc >/dev/null || die "wc is needed (coreutils)"
 
+# One run at a time: runs share the cached deployment and would spoil each other's timings.
+mkdir -p target/bench
+exec 9>target/bench/versus-duckdb.lock
+if ! flock -n 9; then
+  echo "versus-duckdb: another run holds target/bench/versus-duckdb.lock; waiting for it ..." >&2
+  flock 9
+fi
+
 # 1. The deployment, generated once per size and generator version.
 name=versus-$(echo "$size_arg" | tr '[:lower:]' '[:upper:]')
 dir=target/bench/$name
@@ -59,7 +67,6 @@ log=$dir/logs/access.jsonl
 gen_hash=$(sha256sum bench/gen_deployment.py | cut -c1-16)
 if [ ! -f "$meta" ] || [ ! -f "$log" ] || ! grep -q "\"generator\": \"$gen_hash\"" "$meta"; then
   rm -rf "$dir" "$meta"
-  mkdir -p target/bench
   free_kb=$(df -Pk target/bench | awk 'NR == 2 { print $4 }')
   [ "$free_kb" -gt $(( bytes / 1024 + 1048576 )) ] ||
     die "not enough disk for a $size_arg log in target/bench ($(( free_kb / 1048576 )) GB free)"
@@ -100,11 +107,13 @@ if [ "${NO_STORE_TOO:-1}" = 1 ]; then
   fi
 fi
 
-# 4. Time, alternating, and report.
+# 4. Time, alternating, and report. The scratch db and reports go in a folder of this run's own.
+work=$(mktemp -d "target/bench/$name-work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || commit="$commit+uncommitted"
 [ -z "${LINTAGE:-}" ] || commit="none: LINTAGE given (tree at $commit)"
 python3 bench/versus_duckdb.py --dir "$dir" --log "$log" --meta "$meta" \
-  --lintage "$lintage" --venv-python "$venv/bin/python" --work "target/bench/$name-work" \
+  --lintage "$lintage" --venv-python "$venv/bin/python" --work "$work" \
   --rounds "$rounds" --threads "$threads" --ts-type "${DUCKDB_TS_TYPE:-TIMESTAMPTZ}" \
   --results "$results" --label "${LABEL:-$size_arg}" --commit "$commit" "${no_store[@]}"
