@@ -424,6 +424,22 @@ fn stream(
                 }
             }
         }
+        // A line carried over from earlier reads may end in this one beyond the cap (the check
+        // further down sees only lines that have not ended yet), and a last line may have no
+        // line break: both are too long as well.
+        let first_end = memchr::memchr(b'\n', &buf);
+        let first_len = match first_end {
+            Some(end) => end,
+            None if at_end && broke.is_none() => buf.len(),
+            None => 0,
+        };
+        if first_len > limits.max_line {
+            if !send(note(file, line, too_long(limits))) {
+                return line - first_line;
+            }
+            line += 1;
+            buf.drain(..first_end.map_or(buf.len(), |end| end + 1));
+        }
         let cut = if broke.is_some() {
             // The line the break cuts is no record: it is where the file breaks off.
             memchr::memrchr(b'\n', &buf).map_or(0, |end| end + 1)
@@ -433,11 +449,7 @@ fn stream(
             match memchr::memrchr(b'\n', &buf) {
                 Some(end) => end + 1,
                 None if buf.len() > limits.max_line => {
-                    let reason = format!(
-                        "the line is longer than {}; it is skipped",
-                        size_text(limits.max_line)
-                    );
-                    if !send(note(file, line, reason)) {
+                    if !send(note(file, line, too_long(limits))) {
                         return line - first_line;
                     }
                     line += 1;
@@ -476,6 +488,13 @@ fn stream(
             return line - first_line;
         }
     }
+}
+
+fn too_long(limits: Limits) -> String {
+    format!(
+        "the line is longer than {}; it is skipped",
+        size_text(limits.max_line)
+    )
 }
 
 fn size_text(bytes: usize) -> String {
@@ -552,5 +571,36 @@ mod tests {
         assert_eq!(kept, "ok1\nok3\n");
         let ok3 = sent.iter().find(|(_, t, _)| t.contains("ok3"));
         assert_eq!(ok3.map(|(first, _, _)| *first), Some(3));
+    }
+
+    /// The cap holds for every length above it: also a line that ends in the read that takes
+    /// the buffer past the cap (between the cap and the cap plus a block), and a last line
+    /// without a line break.
+    #[test]
+    fn the_cap_holds_just_above_it_and_at_the_end() {
+        for long in 21..=40 {
+            for last in [false, true] {
+                let x = "x".repeat(long);
+                let text = if last {
+                    format!("ok1\nok2\n{x}")
+                } else {
+                    format!("ok1\n{x}\nok3\n")
+                };
+                let (sent, lines) = blocks(&text, 8, 20);
+                assert_eq!(lines, 3, "{long} {last}");
+                let notes: Vec<_> = sent.iter().filter_map(|(_, _, n)| n.clone()).collect();
+                assert_eq!(notes.len(), 1, "{long} {last}: {sent:?}");
+                assert_eq!(notes[0].0, if last { 3 } else { 2 });
+                let kept: String = sent.iter().map(|(_, t, _)| t.as_str()).collect();
+                assert!(!kept.contains('x'), "{long} {last}: {kept:?}");
+                let ok3 = sent.iter().find(|(_, t, _)| t.contains("ok3"));
+                if !last {
+                    assert_eq!(ok3.map(|(first, _, _)| *first), Some(3));
+                }
+            }
+        }
+        // A line of exactly the cap is read.
+        let (sent, _) = blocks(&format!("{}\nok\n", "y".repeat(20)), 8, 20);
+        assert!(sent.iter().all(|(_, _, n)| n.is_none()), "{sent:?}");
     }
 }
