@@ -110,6 +110,21 @@ pub struct Facts {
     pub reads: Vec<cache::CachedRead>,
     /// Line logs taken whole from the cache / read on from where they ended / read whole.
     pub reuse: ReuseCounts,
+    /// Files and folders that could not be read (permissions, broken or looping symbolic
+    /// links), with why; each is also in `skipped`. `--strict` makes them an error.
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl Facts {
+    /// Notes a file or folder that cannot be read; the scan goes on without it.
+    fn unreadable(&mut self, path: &str, error: &std::io::Error) {
+        self.passed_over(path, format!("cannot read: {error}"));
+    }
+
+    fn passed_over(&mut self, path: &str, reason: String) {
+        self.skipped.push((path.to_string(), reason.clone()));
+        self.unreadable.push((path.to_string(), reason));
+    }
 }
 
 /// How many line logs a scan took from the cache.
@@ -143,6 +158,12 @@ pub enum IngestError {
     NotAFolder { root: String },
     #[error("{count} malformed log line(s); the first is {first}")]
     Strict { count: u64, first: String },
+    #[error("{count} file(s) or folder(s) cannot be read; the first is {path}: {reason}")]
+    StrictUnreadable {
+        count: usize,
+        path: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,8 +240,8 @@ pub fn ingest_with_cache(
             root: root.display().to_string(),
         });
     }
-    let found = discover(root, settings)?;
     let mut facts = Facts::default();
+    let found = discover(root, settings, &mut facts)?;
 
     for file in found.iter().filter(|f| f.role == FileRole::Manifest) {
         read_manifest_file(file, &mut facts)?;
@@ -244,6 +265,13 @@ pub fn ingest_with_cache(
     facts.inputs.sort_by(|a, b| a.path.cmp(&b.path));
     facts.stats = stats;
     facts.stats.samples.sort();
+    if strict && let Some((path, reason)) = facts.unreadable.first() {
+        return Err(IngestError::StrictUnreadable {
+            count: facts.unreadable.len(),
+            path: path.clone(),
+            reason: reason.clone(),
+        });
+    }
     if strict && facts.stats.malformed > 0 {
         let first = facts
             .stats
@@ -288,7 +316,13 @@ fn read_detected(
         let Some(index) = logs.iter().position(|l| l.display == file.display) else {
             continue;
         };
-        let (digest, bytes) = read_log_input(file, &mut format_stats)?;
+        let (digest, bytes) = match read_log_input(file, &mut format_stats) {
+            Ok(read) => read,
+            Err(error) => {
+                facts.unreadable(&file.display, &error);
+                continue;
+            }
+        };
         facts.inputs.push(InputFile {
             path: file.display.clone(),
             digest,
@@ -356,10 +390,13 @@ fn read_declaring(
     facts: &mut Facts,
     first_declared: &mut HashMap<crate::node::NodeId, String>,
 ) -> Result<(), IngestError> {
-    let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-        path: file.display.clone(),
-        source,
-    })?;
+    let bytes = match std::fs::read(&file.path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            facts.unreadable(&file.display, &error);
+            return Ok(());
+        }
+    };
     let text = String::from_utf8_lossy(&bytes);
     let read = match format {
         Detected::Dbt => dbt::read(&text, &file.display),
@@ -417,11 +454,13 @@ fn read_declaring(
 }
 
 fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError> {
-    let io_err = |source| IngestError::Io {
-        path: file.display.clone(),
-        source,
+    let bytes = match std::fs::read(&file.path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            facts.unreadable(&file.display, &error);
+            return Ok(());
+        }
     };
-    let bytes = std::fs::read(&file.path).map_err(io_err)?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -534,11 +573,13 @@ fn read_line_logs(
                 format!("{}|{format:?}", env!("CARGO_PKG_VERSION")).as_bytes()
             )
         );
-        let io_err = |source| IngestError::Io {
-            path: file.display.clone(),
-            source,
+        let state = match cache::FileState::of(&file.path) {
+            Ok(state) => state,
+            Err(error) => {
+                facts.unreadable(&file.display, &error);
+                continue;
+            }
         };
-        let state = cache::FileState::of(&file.path).map_err(io_err)?;
         let cached = cache.files.get(&file.display);
         let resume = match cache.reuse(&file.display, &key, &state, gz) {
             cache::Reuse::Whole => {
@@ -572,10 +613,13 @@ fn read_line_logs(
         .zip(pipeline::read(&line_logs, progress))
         .zip(context)
     {
-        let mut read = read.map_err(|source| IngestError::Io {
-            path: log.display.clone(),
-            source,
-        })?;
+        let mut read = match read {
+            Ok(read) => read,
+            Err(error) => {
+                facts.unreadable(&log.display, &error);
+                continue;
+            }
+        };
         if let Some(before) = before {
             // Appended: what was read before, and the new lines.
             read.edges.merge_from(before.edges_of(log.index));
@@ -682,15 +726,9 @@ fn head(path: &Path) -> Option<String> {
 /// A log-like file of a detected format: the digest of its bytes as stored, and its content,
 /// decompressed when its name ends in `.gz`. A gzip stream that breaks off keeps what was
 /// read and counts the break as malformed.
-fn read_log_input(
-    file: &Found,
-    stats: &mut LogStats,
-) -> Result<(FileDigest, Vec<u8>), IngestError> {
+fn read_log_input(file: &Found, stats: &mut LogStats) -> std::io::Result<(FileDigest, Vec<u8>)> {
     use std::io::Read;
-    let bytes = std::fs::read(&file.path).map_err(|source| IngestError::Io {
-        path: file.display.clone(),
-        source,
-    })?;
+    let bytes = std::fs::read(&file.path)?;
     let digest = FileDigest::of_bytes(&bytes);
     if !file.display.to_ascii_lowercase().ends_with(".gz") {
         return Ok((digest, bytes));
@@ -709,9 +747,13 @@ fn read_log_input(
 }
 
 /// Lists the files to ingest, sorted by their path relative to the root.
-fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError> {
+fn discover(
+    root: &Path,
+    settings: &Settings,
+    facts: &mut Facts,
+) -> Result<Vec<Found>, IngestError> {
     let mut files = Vec::new();
-    walk(root, root, &mut files)?;
+    walk(root, root, &mut files, facts)?;
     files.sort();
     let mut found = Vec::new();
     for (display, path) in files {
@@ -805,16 +847,36 @@ fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, IngestError>
 }
 
 /// Collects files below `dir`, skipping hidden folders and never following linked folders
-/// (which could loop).
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), IngestError> {
-    let io_err = |source| IngestError::Io {
-        path: dir.display().to_string(),
-        source,
+/// (which could loop). A folder below the root that cannot be listed, and a link that leads
+/// nowhere or in a circle, is noted in `facts` and passed over.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, PathBuf)>,
+    facts: &mut Facts,
+) -> Result<(), IngestError> {
+    let display = |path: &Path| {
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
     };
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io_err)?
-        .filter_map(Result::ok)
-        .collect();
+    let listing = match std::fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(source) if dir == root => {
+            return Err(IngestError::Io {
+                path: dir.display().to_string(),
+                source,
+            });
+        }
+        Err(error) => {
+            facts.unreadable(&format!("{}/", display(dir)), &error);
+            return Ok(());
+        }
+    };
+    let mut entries: Vec<_> = listing.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
@@ -824,16 +886,19 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(),
         };
         if file_type.is_dir() {
             if !name.starts_with('.') {
-                walk(root, &path, out)?;
+                walk(root, &path, out, facts)?;
             }
-        } else if file_type.is_file() || (file_type.is_symlink() && path.is_file()) {
-            let relative = path.strip_prefix(root).unwrap_or(&path);
-            let display = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push((display, path));
+        } else if file_type.is_file() {
+            out.push((display(&path), path));
+        } else if file_type.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(target) if target.is_file() => out.push((display(&path), path)),
+                Ok(_) => {}
+                Err(error) => facts.passed_over(
+                    &display(&path),
+                    format!("cannot follow the symbolic link: {error}"),
+                ),
+            }
         }
     }
     Ok(())
