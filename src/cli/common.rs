@@ -212,6 +212,7 @@ pub fn render(report: &ScanReport<'_>, analysis: &Analysis, output: &OutputArgs)
 
 /// Machine-readable formats keep stdout clean; what a person must still know goes to stderr.
 fn warn_on_stderr(analysis: &Analysis) {
+    use lintage::report::text::clean;
     let mut stderr = std::io::stderr().lock();
     if analysis.stats.malformed > 0 {
         let first = analysis.stats.samples.first();
@@ -220,11 +221,17 @@ fn warn_on_stderr(analysis: &Analysis) {
             "lintage: warning: skipped {} malformed log line(s){}",
             analysis.stats.malformed,
             first
-                .map(|m| format!("; the first: {}:{}: {}", m.file, m.line, m.reason))
+                .map(|m| format!(
+                    "; the first: {}:{}: {}",
+                    clean(&m.file),
+                    m.line,
+                    clean(&m.reason)
+                ))
                 .unwrap_or_default()
         );
     }
     for (file, reason) in &analysis.skipped {
+        let (file, reason) = (clean(file), clean(reason));
         let _ = writeln!(stderr, "lintage: note: skipped {file}: {reason}");
     }
     let config = analysis

@@ -143,13 +143,17 @@ fn load(args: &ExportArgs) -> Result<Snapshot, CliError> {
     }
     let analysis = common::analyze(&args.input)?;
     if analysis.stats.malformed > 0 {
+        use lintage::report::text::clean;
         let first = analysis.stats.samples.first();
         let _ = writeln!(
             std::io::stderr(),
             "lintage: warning: skipped {} malformed log line(s){}",
             analysis.stats.malformed,
             first
-                .map(|m| format!("; the first: {}:{}: {}", m.file, m.line, m.reason))
+                .map(|m| {
+                    let (file, reason) = (clean(&m.file), clean(&m.reason));
+                    format!("; the first: {file}:{}: {reason}", m.line)
+                })
                 .unwrap_or_default()
         );
     }

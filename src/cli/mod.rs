@@ -105,6 +105,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(CliError(message)) => {
+            // Errors quote names and values from other people's files: no terminal escapes.
+            let message = lintage::report::text::clean_lines(&message);
             let _ = writeln!(std::io::stderr(), "lintage: error: {message}");
             ExitCode::from(2)
         }

@@ -291,6 +291,11 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
+/// `clean` for a message of several lines (an error for stderr): the line breaks stay.
+pub fn clean_lines(text: &str) -> String {
+    text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
+}
+
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -298,7 +303,7 @@ fn is_unsafe(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean, thousands};
+    use super::{clean, clean_lines, thousands};
 
     #[test]
     fn counts_have_separators() {
@@ -313,5 +318,9 @@ mod tests {
         assert_eq!(clean("svc:\x1b[31mred"), "svc:\\u{1b}[31mred");
         assert_eq!(clean("a\nb"), "a\\u{a}b");
         assert_eq!(clean("plain é"), "plain é");
+        assert_eq!(
+            clean_lines("a\x1b]0;t\x07\nb\u{202e}"),
+            "a\\u{1b}]0;t\\u{7}\nb\\u{202e}"
+        );
     }
 }
