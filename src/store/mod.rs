@@ -81,6 +81,26 @@ pub enum StoreError {
         BUSY_TIMEOUT.as_secs()
     )]
     Busy { path: PathBuf, action: &'static str },
+    #[error(
+        "{}: {action}: the database or its folder is read-only; make both writable, or pass another --db (nothing was recorded; earlier snapshots are unchanged)",
+        path.display()
+    )]
+    ReadOnly {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{}: {action}: the disk is full or cannot be written; free some space, or pass another --db (nothing was recorded; earlier snapshots are unchanged)",
+        path.display()
+    )]
+    Full {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("{}: {action}: {source}", path.display())]
     Sqlite {
         path: PathBuf,
@@ -110,6 +130,24 @@ impl StoreError {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 StoreError::Busy { path, action }
             }
+            // SQLite opens files lazily: a folder where it cannot create the database or its
+            // `-wal` and `-shm` files shows as "cannot open" at the first statement.
+            Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied)
+                if !path.is_dir() =>
+            {
+                StoreError::ReadOnly {
+                    path,
+                    action,
+                    source,
+                }
+            }
+            // A full disk is SQLITE_FULL, or an I/O error when growing the `-shm` file or a
+            // write fails outright.
+            Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure) => StoreError::Full {
+                path,
+                action,
+                source,
+            },
             _ => StoreError::Sqlite {
                 path,
                 action,
