@@ -9,6 +9,7 @@ mod determinism;
 mod export;
 mod formats;
 mod golden;
+mod hostile;
 mod incremental;
 mod ingest;
 mod planted;

@@ -1,0 +1,838 @@
+//! Hostile input and faults (issue 8): bad records never lose good ones, unreadable files are
+//! reported and passed over, the store fails cleanly on a read-only or full disk, and names
+//! built to break or inject into an output come out of every renderer intact, checked by
+//! parsing each output back.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::{Deployment, Run, lintage, lintage_with_env, log, path_str};
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+/// A good native log line of `svc:a` reading `dataset:NAME` on day `day`.
+fn good(day: u32, name: &str) -> String {
+    log(day, "svc:a", "read", name)
+}
+
+/// The edges of a deployment as `from -> to`, from `lintage export --format json`.
+fn edges(dir: &Path) -> BTreeSet<String> {
+    let run = lintage(&["export", path_str(dir), "--format", "json"]);
+    assert_eq!(run.code, 0, "export: {}", run.stderr);
+    run.json()["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{} -> {}",
+                e["from"].as_str().unwrap_or_default(),
+                e["to"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// `(log_records, malformed_records)` of a JSON report.
+fn counts(run: &Run) -> (u64, u64) {
+    let report = run.json();
+    let summary = &report["summary"];
+    (
+        summary["log_records"].as_u64().unwrap_or(u64::MAX),
+        summary["malformed_records"].as_u64().unwrap_or(u64::MAX),
+    )
+}
+
+/// A few thousand bytes that are no text of any format (a fixed xorshift sequence, so that
+/// every run sees the same bytes), without line breaks.
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .map(|b| if b == b'\n' { b'?' } else { b })
+        .collect()
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Runs lintage as a user that file permissions apply to: `nobody` when the tests run as root
+/// (root reads every file whatever its mode), else the current user. The working folder is `/`,
+/// so every command here passes `--no-store` or `--db`.
+fn lintage_unprivileged(args: &[&str]) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lintage"));
+    command.args(args).current_dir("/").env("NO_COLOR", "1");
+    if is_root() {
+        command.uid(65534).gid(65534);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run lintage: {e}"));
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {path:?}: {e}"));
+}
+
+/// Makes a deployment's folders reachable for the unprivileged user (temp folders are 0700).
+fn open_up(d: &Deployment) {
+    fn walk(dir: &Path) {
+        chmod(dir, 0o755);
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&entry.path());
+            }
+        }
+    }
+    walk(d.path());
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad records never lose good ones
+
+/// Native log lines that are each wrong in one way: not JSON, not UTF-8, a JSON value of the
+/// wrong type in every field, times in the wrong format or zone.
+fn bad_native_lines() -> Vec<(&'static str, Vec<u8>)> {
+    let with = |field: &str, value: &str| {
+        let mut record = serde_json::json!({
+            "ts": "2026-11-01T12:00:00Z", "principal": "svc:a", "action": "read", "resource": "bad",
+        });
+        let value: Value = serde_json::from_str(value).unwrap_or_else(|e| panic!("{value}: {e}"));
+        record[field] = value;
+        if field == "query" {
+            if let Some(object) = record.as_object_mut() {
+                object.remove("action");
+                object.remove("resource");
+            }
+        }
+        record.to_string().into_bytes()
+    };
+    let mut lines = vec![
+        ("random bytes", random_bytes(3000, 8)),
+        ("invalid UTF-8", b"\xff\xfe\xfd not text \xc3\x28".to_vec()),
+        (
+            "invalid UTF-8 inside a string",
+            b"{\"ts\":\"2026-11-01T12:00:00Z\",\"principal\":\"svc:\xff\",\"action\":\"read\",\"resource\":\"bad\"}"
+                .to_vec(),
+        ),
+        ("NUL bytes", b"\0\0\0{}".to_vec()),
+        ("cut short", b"{\"ts\":\"2026-11-01T12:00:00Z\",\"principal\":\"svc:a\",\"act".to_vec()),
+        ("an array", b"[1, 2, 3]".to_vec()),
+        ("null", b"null".to_vec()),
+        ("a string", b"\"read\"".to_vec()),
+        ("deeply nested", "[".repeat(100_000).into_bytes()),
+        ("ts: a number", with("ts", "1793000000")),
+        ("ts: an object", with("ts", "{\"t\": 1}")),
+        ("principal: a number", with("principal", "5")),
+        ("principal: an object", with("principal", "{\"name\": \"svc:a\"}")),
+        ("action: a list", with("action", "[\"read\"]")),
+        ("action: true", with("action", "true")),
+        ("resource: an object", with("resource", "{\"table\": \"bad\"}")),
+        ("resource: a number", with("resource", "42")),
+        ("query: a number", with("query", "7")),
+        ("query: a list", with("query", "[\"SELECT 1\"]")),
+        ("count: a string", with("count", "\"3\"")),
+        ("count: a fraction", with("count", "1.5")),
+        ("count: negative", with("count", "-1")),
+        ("count: zero", with("count", "0")),
+        ("count: too big", with("count", "18446744073709551616")),
+        ("first_seen: a number", with("first_seen", "1793000000")),
+        ("first_seen: a list", with("first_seen", "[]")),
+        ("last_seen: a number", with("last_seen", "1793000000")),
+        ("last_seen: true", with("last_seen", "true")),
+        ("ts without T and seconds", with("ts", "\"2026-11-01 12:00\"")),
+        ("ts with a +25:00 offset", with("ts", "\"2026-11-01T12:00:00+25:00\"")),
+        ("ts without a zone", with("ts", "\"2026-11-01T12:00:00\"")),
+        ("ts as an epoch string", with("ts", "\"1793000000\"")),
+        ("ts in milliseconds", with("ts", "1793000000000")),
+        ("ts in the S3 format", with("ts", "\"01/Nov/2026:12:00:00 +0000\"")),
+        ("ts on 30 February", with("ts", "\"2026-02-30T12:00:00Z\"")),
+        ("ts at hour 24", with("ts", "\"2026-11-01T24:00:00Z\"")),
+        ("ts empty", with("ts", "\"\"")),
+        ("first_seen not a date", with("first_seen", "\"yesterday\"")),
+        (
+            "first_seen after last_seen",
+            with("first_seen", "\"2026-11-20T00:00:00Z\"")
+                .into_iter()
+                .collect::<Vec<u8>>(),
+        ),
+    ];
+    // The last case also needs a `last_seen` before its `first_seen`.
+    if let Some((_, line)) = lines.last_mut() {
+        let mut record: Value = serde_json::from_slice(line).unwrap_or_default();
+        record["last_seen"] = Value::from("2026-11-02T00:00:00Z");
+        *line = record.to_string().into_bytes();
+    }
+    lines
+}
+
+#[test]
+fn every_bad_native_record_is_counted_and_located_and_its_neighbours_kept() {
+    for (what, bad) in bad_native_lines() {
+        let d = Deployment::new();
+        let mut text = good(1, "before").into_bytes();
+        text.extend_from_slice(&bad);
+        text.push(b'\n');
+        text.extend_from_slice(good(2, "after").as_bytes());
+        d.file("logs/l.jsonl", &text);
+
+        let run = d.scan_json(&["--no-store"]);
+        assert_eq!(run.code, 0, "{what}: {}", run.stderr);
+        assert_eq!(counts(&run), (2, 1), "{what}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("logs/l.jsonl:2: "),
+            "{what}: located: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+        assert_eq!(
+            edges(d.path()),
+            set(&[
+                "dataset:after -> principal:svc:a",
+                "dataset:before -> principal:svc:a"
+            ]),
+            "{what}"
+        );
+
+        let strict = d.scan_json(&["--no-store", "--strict"]);
+        assert_eq!(strict.code, 2, "{what}: --strict: {}", strict.stdout);
+        assert!(
+            strict
+                .stderr
+                .contains("1 malformed log line(s); the first is logs/l.jsonl:2: "),
+            "{what}: {}",
+            strict.stderr
+        );
+    }
+}
+
+#[test]
+fn all_bad_records_in_one_file_are_counted_and_every_good_one_ingested() {
+    let bad = bad_native_lines();
+    let d = Deployment::new();
+    let mut text = Vec::new();
+    let mut expected = BTreeSet::new();
+    for (i, (_, line)) in bad.iter().enumerate() {
+        let name = format!("t{i}");
+        text.extend_from_slice(good(1 + (i as u32 % 28), &name).as_bytes());
+        expected.insert(format!("dataset:{name} -> principal:svc:a"));
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    }
+    // The same file gzipped counts the same.
+    d.file("logs/all.jsonl", &text);
+    let run = d.scan_json(&["--no-store"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(counts(&run), (bad.len() as u64, bad.len() as u64));
+    assert_eq!(edges(d.path()), expected);
+
+    // The text report lists the first samples with file and line, and the rest as a count.
+    let report = lintage(&["scan", path_str(d.path()), "--no-store"]);
+    assert!(
+        report
+            .stdout
+            .contains(&format!("skipped {} malformed log lines", bad.len())),
+        "{}",
+        report.stdout
+    );
+    for line in [2, 4, 6, 8, 10] {
+        assert!(
+            report
+                .stdout
+                .contains(&format!("  logs/all.jsonl:{line}: ")),
+            "line {line}: {}",
+            report.stdout
+        );
+    }
+}
+
+#[test]
+fn empty_files_of_every_format_are_no_error() {
+    let d = Deployment::new();
+    d.file("logs/empty.jsonl", "")
+        .file("logs/empty.log", "")
+        .file("logs/empty.ndjson.gz", "")
+        .file("logs/blank.jsonl", "\n\n   \n")
+        .file("exports/empty.csv", "")
+        .file("empty.yaml", "")
+        .file(
+            "lintage.toml",
+            "[[sources]]\npath = \"exports/*.csv\"\nformat = \"csv\"\n\n[[sources]]\npath = \"logs/*\"\nformat = \"ndjson\"\n\n[[sources]]\npath = \"*.yaml\"\nformat = \"manifest\"\n",
+        )
+        .file("logs/l.jsonl", good(1, "t") + &good(2, "u"));
+    let run = d.scan_json(&["--no-store", "--strict"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(counts(&run), (2, 0), "{}", run.stderr);
+}
+
+/// A line longer than lintage reads (16 MiB) is one malformed record, located; the lines
+/// around it are read; and it is skipped as it streams past rather than held in memory.
+#[test]
+fn a_huge_line_is_capped_counted_and_does_not_grow_memory() {
+    let huge = |bytes: usize| {
+        let mut text = good(1, "before").into_bytes();
+        text.extend_from_slice(b"{\"ts\":\"2026-11-01T12:00:00Z\",\"principal\":\"svc:a\",\"action\":\"read\",\"resource\":\"");
+        text.resize(text.len() + bytes, b'x');
+        text.extend_from_slice(b"\"}\n");
+        text.extend_from_slice(good(2, "after").as_bytes());
+        text
+    };
+    let d = Deployment::new();
+    d.file("logs/l.jsonl", huge(20_000_000));
+    let run = d.scan_json(&["--no-store"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(counts(&run), (2, 1));
+    assert!(
+        run.stderr
+            .contains("logs/l.jsonl:2: the line is longer than 16 MiB"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        edges(d.path()),
+        set(&[
+            "dataset:after -> principal:svc:a",
+            "dataset:before -> principal:svc:a"
+        ])
+    );
+    assert_eq!(d.scan_json(&["--no-store", "--strict"]).code, 2);
+
+    // Peak memory: a line five times as long must not need more. GNU time reports the
+    // peak resident set of the process it runs; without it the bound is not measured.
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        eprintln!("note: /usr/bin/time is missing; peak memory of a huge line not measured");
+        return;
+    }
+    let peak_kib = |d: &Deployment| -> u64 {
+        let output = Command::new(time)
+            .args(["-f", "peak-kib=%M", env!("CARGO_BIN_EXE_lintage")])
+            .args(["scan", path_str(d.path()), "--no-store", "--format", "json"])
+            .env("LINTAGE_THREADS", "2")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak-kib="))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no peak in {stderr}"))
+    };
+    let at_20_mb = peak_kib(&d);
+    let bigger = Deployment::new();
+    bigger.file("logs/l.jsonl", huge(100_000_000));
+    let at_100_mb = peak_kib(&bigger);
+    assert!(
+        at_100_mb < 100_000_000 / 1024,
+        "a 100 MB line is not held in memory: peak {at_100_mb} KiB"
+    );
+    assert!(
+        at_100_mb < at_20_mb + 16 * 1024,
+        "memory does not grow with the line: {at_20_mb} KiB for 20 MB, {at_100_mb} KiB for 100 MB"
+    );
+}
+
+#[test]
+fn a_truncated_gzip_log_keeps_every_whole_line_before_the_cut() {
+    use std::io::Read;
+    let lines: Vec<String> = (0..3000)
+        .map(|i| good(1 + i % 28, &format!("t{i}")))
+        .collect();
+    let d = Deployment::new();
+    d.gz_file("logs/a.jsonl.gz", &lines.concat());
+    let whole = std::fs::read(d.path().join("logs/a.jsonl.gz")).unwrap_or_default();
+    let cut = &whole[..whole.len() * 2 / 3];
+    d.file("logs/a.jsonl.gz", cut)
+        .file("logs/b.jsonl", good(3, "other"));
+    // What a gzip reader gets out of the cut file: the whole lines before the cut.
+    let mut prefix = Vec::new();
+    let _ = flate2::read::MultiGzDecoder::new(cut).read_to_end(&mut prefix);
+    let whole_lines = prefix.iter().filter(|&&b| b == b'\n').count();
+    assert!(whole_lines > 100 && whole_lines < lines.len());
+
+    let run = d.scan_json(&["--no-store"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (records, malformed) = counts(&run);
+    assert_eq!(records, whole_lines as u64 + 1, "{}", run.stderr);
+    assert_eq!(malformed, 1, "the cut is one malformed record");
+    assert!(
+        run.stderr
+            .contains(&format!("logs/a.jsonl.gz:{}: ", whole_lines + 1))
+            && run.stderr.contains("breaks off"),
+        "{}",
+        run.stderr
+    );
+    let mut expected: BTreeSet<String> = (0..whole_lines)
+        .map(|i| format!("dataset:t{i} -> principal:svc:a"))
+        .collect();
+    expected.insert("dataset:other -> principal:svc:a".into());
+    assert_eq!(edges(d.path()), expected);
+    assert_eq!(d.scan_json(&["--no-store", "--strict"]).code, 2);
+}
+
+/// One S3 server access log record.
+fn s3(time: &str, requester: &str, key: &str) -> String {
+    format!(
+        "79a5owner bkt [{time}] 192.0.2.3 {requester} REQ1 REST.GET.OBJECT {key} \"GET /bkt/{key} HTTP/1.1\" 200 - 113 113 7 - \"-\" \"ua\" -\n"
+    )
+}
+
+/// One pgaudit OBJECT read in a PostgreSQL server log.
+fn pg(time: &str, user: &str, table: &str) -> String {
+    format!(
+        "{time} UTC [4242] user={user},db=shop LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,{table},<previously logged>,<previously logged>\n"
+    )
+}
+
+/// For each line format: good records around random bytes, invalid UTF-8, times in the wrong
+/// format or zone and a line over the cap; each bad one counted and located, the good ones all
+/// read, `--strict` an error.
+#[test]
+fn line_formats_keep_the_good_records_around_bad_ones() {
+    let huge = "x".repeat(17 << 20);
+    struct Case {
+        file: &'static str,
+        config: &'static str,
+        head: String,
+        good: [String; 3],
+        bad: Vec<Vec<u8>>,
+        expected: [&'static str; 3],
+    }
+    let cases = [
+        Case {
+            file: "logs/access.log",
+            config: "",
+            head: String::new(),
+            good: [
+                s3("01/Nov/2026:00:00:38 +0000", "svc:etl", "a"),
+                s3("02/Nov/2026:00:00:38 -0700", "svc:etl", "b"),
+                s3("03/Nov/2026:23:59:59 +0000", "svc:etl", "c"),
+            ],
+            bad: vec![
+                random_bytes(500, 3),
+                s3("01/Nov/2026:00:00:38 +0000", "svc:\u{0}", "u")
+                    .into_bytes()
+                    .into_iter()
+                    .map(|b| if b == 0 { 0xff } else { b })
+                    .collect(),
+                s3("2026-11-01 12:00", "svc:etl", "d").into_bytes(),
+                s3("01/Nov/2026:00:00:38 +2500", "svc:etl", "e").into_bytes(),
+                s3("1793000000", "svc:etl", "f").into_bytes(),
+                s3("01/Nov/2026:00:00:38 +0000", "svc:etl", &huge).into_bytes(),
+            ],
+            expected: [
+                "dataset:s3://bkt/a -> principal:svc:etl",
+                "dataset:s3://bkt/b -> principal:svc:etl",
+                "dataset:s3://bkt/c -> principal:svc:etl",
+            ],
+        },
+        Case {
+            file: "pg/postgresql.log",
+            config: "",
+            head: String::new(),
+            good: [
+                pg("2026-11-01 02:00:00.101", "etl", "public.a"),
+                pg("2026-11-02 02:00:00", "etl", "public.b"),
+                pg("2026-11-03 02:00:00.999", "etl", "public.c"),
+            ],
+            bad: vec![
+                random_bytes(500, 5),
+                b"2026-11-01 02:00:00 UTC [1] user=\xff\xfe,db=shop LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.u,<x>,<x>"
+                    .to_vec(),
+                pg("2026-11-01T02:00", "etl", "public.d").into_bytes(),
+                pg("01/Nov/2026 02:00:00", "etl", "public.e").into_bytes(),
+                pg("2026-11-01 02:00:00", "etl", &huge).into_bytes(),
+            ],
+            expected: [
+                "dataset:public.a -> principal:etl",
+                "dataset:public.b -> principal:etl",
+                "dataset:public.c -> principal:etl",
+            ],
+        },
+        Case {
+            file: "exports/audit.csv",
+            config: "[[sources]]\npath = \"exports/*.csv\"\nformat = \"csv\"\n",
+            head: "ts,principal,action,resource\n".into(),
+            good: [
+                "2026-11-01T12:00:00Z,svc:c,read,a\n".into(),
+                "2026-11-02T12:00:00+02:00,svc:c,read,\"b\"\n".into(),
+                "2026-11-03T12:00:00Z,svc:c,read,c\n".into(),
+            ],
+            bad: vec![
+                random_bytes(500, 7),
+                b"2026-11-01T12:00:00Z,svc:\xff,read,u".to_vec(),
+                b"2026-11-01 12:00,svc:c,read,d".to_vec(),
+                b"2026-11-01T12:00:00+25:00,svc:c,read,e".to_vec(),
+                b"1793000000,svc:c,read,f".to_vec(),
+                b"2026-11-01T12:00:00Z,svc:c,read".to_vec(),
+                b"2026-11-01T12:00:00Z,svc:c,read,\"unclosed".to_vec(),
+                format!("2026-11-01T12:00:00Z,svc:c,read,{huge}").into_bytes(),
+            ],
+            expected: [
+                "dataset:a -> principal:svc:c",
+                "dataset:b -> principal:svc:c",
+                "dataset:c -> principal:svc:c",
+            ],
+        },
+    ];
+    for case in cases {
+        let d = Deployment::new();
+        // The first and last records are good (detection reads the first line); every bad
+        // one sits between good ones.
+        let mut text = case.head.clone().into_bytes();
+        let first_line = u64::from(!case.head.is_empty()) + 1;
+        text.extend_from_slice(case.good[0].as_bytes());
+        let mut bad_lines = Vec::new();
+        let mut line = first_line;
+        for (i, bad) in case.bad.iter().enumerate() {
+            line += 1;
+            bad_lines.push(line);
+            text.extend_from_slice(bad.strip_suffix(b"\n").unwrap_or(bad));
+            text.push(b'\n');
+            if i == case.bad.len() / 2 {
+                line += 1;
+                text.extend_from_slice(case.good[1].as_bytes());
+            }
+        }
+        text.extend_from_slice(case.good[2].as_bytes());
+        d.file(case.file, &text);
+        if !case.config.is_empty() {
+            d.file("lintage.toml", case.config);
+        }
+        let run = d.scan_json(&["--no-store"]);
+        assert_eq!(run.code, 0, "{}: {}", case.file, run.stderr);
+        assert_eq!(
+            counts(&run),
+            (3, case.bad.len() as u64),
+            "{}: {}",
+            case.file,
+            run.stderr
+        );
+        assert_eq!(
+            edges(d.path()),
+            set(&case.expected),
+            "{}: {}",
+            case.file,
+            run.stderr
+        );
+        // Every bad line is located in the text report (at most 5 are listed) or counted.
+        let report = lintage(&["scan", path_str(d.path()), "--no-store"]);
+        for line in bad_lines.iter().take(5) {
+            assert!(
+                report.stdout.contains(&format!("  {}:{line}: ", case.file)),
+                "{} line {line}:\n{}",
+                case.file,
+                report.stdout
+            );
+        }
+        let strict = d.scan_json(&["--no-store", "--strict"]);
+        assert_eq!(strict.code, 2, "{}: --strict", case.file);
+        assert!(
+            strict.stderr.contains(&format!(
+                "{} malformed log line(s); the first is {}:{}: ",
+                case.bad.len(),
+                case.file,
+                bad_lines[0]
+            )),
+            "{}: {}",
+            case.file,
+            strict.stderr
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Unreadable files and folders
+
+#[test]
+fn unreadable_files_and_folders_are_reported_by_path_and_passed_over() {
+    use std::os::unix::fs::symlink;
+    let d = Deployment::new();
+    d.file(
+        "m/job.yaml",
+        "kind: job\nname: j\nidentities: [svc:a]\ninputs: [t, u]\n",
+    )
+    .file("logs/ok.jsonl", good(1, "t"))
+    .file("logs/locked.jsonl", good(2, "secret"))
+    .file("m/locked.yaml", "kind: job\nname: hidden\n")
+    .file("closed/inside.jsonl", good(3, "inside"))
+    .file("deep/more/ok.jsonl", good(4, "u"));
+    // A link to nothing, a link to itself, and a linked folder that points back up (a loop if
+    // discovery followed it).
+    symlink("nowhere.jsonl", d.path().join("logs/broken.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    symlink("self.jsonl", d.path().join("logs/self.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    symlink("../..", d.path().join("deep/more/up")).unwrap_or_else(|e| panic!("{e}"));
+    open_up(&d);
+    chmod(&d.path().join("logs/locked.jsonl"), 0o000);
+    chmod(&d.path().join("m/locked.yaml"), 0o000);
+    chmod(&d.path().join("closed"), 0o000);
+
+    let dir = path_str(d.path());
+    let run = lintage_unprivileged(&["scan", dir, "--no-store", "--format", "json"]);
+    chmod(&d.path().join("closed"), 0o755);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(counts(&run), (2, 0), "{}", run.stderr);
+    assert!(
+        run.findings().is_empty(),
+        "the readable records are all there: {:?}",
+        run.findings()
+    );
+    for (path, why) in [
+        ("logs/locked.jsonl", "cannot read: Permission denied"),
+        ("m/locked.yaml", "cannot read: Permission denied"),
+        ("closed/", "cannot read: Permission denied"),
+        (
+            "logs/broken.jsonl",
+            "cannot follow the symbolic link: No such file",
+        ),
+        (
+            "logs/self.jsonl",
+            "cannot follow the symbolic link: Too many levels",
+        ),
+    ] {
+        assert!(
+            run.stderr
+                .contains(&format!("lintage: note: skipped {path}: {why}")),
+            "{path}: {}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("deep/more/up"), "{}", run.stderr);
+
+    chmod(&d.path().join("closed"), 0o000);
+    let strict = lintage_unprivileged(&["scan", dir, "--no-store", "--strict"]);
+    chmod(&d.path().join("closed"), 0o755);
+    assert_eq!(strict.code, 2, "{}", strict.stdout);
+    assert!(
+        strict.stderr.contains(
+            "lintage: error: 5 file(s) or folder(s) cannot be read; the first is closed/: "
+        ),
+        "{}",
+        strict.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The store on a read-only or full disk
+
+fn payments_copy() -> Deployment {
+    let d = Deployment::new();
+    copy_dir(&crate::util::repo_path("samples/payments"), d.path());
+    d
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).into_iter().flatten().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    file.write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// `PRAGMA integrity_check` and the number of snapshots.
+fn check_store(db: &Path) -> (String, i64) {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("{db:?}: {e}"));
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let snapshots: i64 = conn
+        .query_row("SELECT count(*) FROM snapshot", [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (check, snapshots)
+}
+
+#[test]
+fn a_read_only_database_or_folder_is_a_clear_error_and_records_nothing() {
+    let d = payments_copy();
+    let dir = path_str(d.path()).to_string();
+    let new_line = log(27, "svc:newsletter", "read", "warehouse.scores.fraud");
+    for case in ["file", "folder"] {
+        let store = d.path().join(format!("store-{case}"));
+        std::fs::create_dir_all(&store).unwrap_or_else(|e| panic!("{e}"));
+        let db = store.join("s.db");
+        let first = lintage(&["scan", &dir, "--db", path_str(&db), "--format", "json"]);
+        assert_eq!(first.code, 1, "{}", first.stderr);
+        append(&d.path().join("logs/access-2026-11-11.jsonl"), &new_line);
+        open_up(&d);
+        let before = std::fs::read(&db).unwrap_or_default();
+        match case {
+            // The file read-only in a folder that may be written.
+            "file" => {
+                chmod(&store, 0o777);
+                chmod(&db, 0o444);
+            }
+            // The folder read-only (SQLite cannot create its -wal and -shm files there),
+            // the file writable.
+            _ => {
+                chmod(&db, 0o666);
+                chmod(&store, 0o555);
+            }
+        }
+        let run = lintage_unprivileged(&["scan", &dir, "--db", path_str(&db), "--format", "json"]);
+        chmod(&store, 0o755);
+        chmod(&db, 0o644);
+        assert_eq!(run.code, 2, "{case}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("{}: ", db.display()))
+                && run.stderr.contains("is read-only; make both writable"),
+            "{case}: {}",
+            run.stderr
+        );
+        assert!(
+            run.json()["findings"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()),
+            "{case}: the report is still printed"
+        );
+        assert_eq!(
+            std::fs::read(&db).unwrap_or_default(),
+            before,
+            "{case}: the database is untouched"
+        );
+        assert_eq!(check_store(&db), ("ok".to_string(), 1), "{case}");
+    }
+}
+
+/// A tmpfs mounted for a test and unmounted when it ends, whatever happens.
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn tmpfs(at: &Path, size: &str) -> Option<Mount> {
+        let status = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                path_str(at),
+            ])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Mount(at.to_path_buf()))
+    }
+
+    fn remount(&self, option: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,{option}"), path_str(&self.0)])
+            .status()
+            .unwrap_or_else(|e| panic!("mount: {e}"));
+        assert!(status.success());
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills a file system until a write fails.
+fn fill(path: &Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
+    let block = vec![0u8; 64 << 10];
+    while file.write_all(&block).is_ok() {}
+    let _ = file.flush();
+    while file.write_all(&block[..512]).is_ok() {}
+}
+
+#[test]
+fn a_full_or_read_only_disk_is_a_clear_error_and_earlier_snapshots_stay_intact() {
+    let d = payments_copy();
+    let dir = path_str(d.path()).to_string();
+    let at = d.path().join("disk");
+    std::fs::create_dir_all(&at).unwrap_or_else(|e| panic!("{e}"));
+    let Some(disk) = Mount::tmpfs(&at, "4m") else {
+        eprintln!(
+            "note: skipped a_full_or_read_only_disk_is_a_clear_error_and_earlier_snapshots_stay_intact: \
+             cannot mount a tmpfs here (it needs root, or CAP_SYS_ADMIN)"
+        );
+        return;
+    };
+    let db = at.join("s.db");
+    let db_arg = path_str(&db).to_string();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", &dir, "--db", &db_arg, "--format", "json"];
+        args.extend_from_slice(extra);
+        lintage_with_env(d.path(), &args, &[])
+    };
+    assert_eq!(scan(&[]).code, 1, "the first snapshot");
+    append(
+        &d.path().join("logs/access-2026-11-11.jsonl"),
+        &log(27, "svc:newsletter", "read", "warehouse.scores.fraud"),
+    );
+
+    // Full: nothing more fits.
+    fill(&at.join("filler"));
+    let run = scan(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{db_arg}: "))
+            && run.stderr.contains("the disk is full or cannot be written"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.json()["findings"].is_array(), "the report still prints");
+    std::fs::remove_file(at.join("filler")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(check_store(&db), ("ok".to_string(), 1));
+    let first = lintage(&["diff", "1", "1", "--db", &db_arg]);
+    assert_eq!(first.code, 0, "snapshot 1 reads: {}", first.stderr);
+
+    // Read-only: the file system itself refuses writes.
+    disk.remount("ro");
+    let run = scan(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{db_arg}: "))
+            && run.stderr.contains("is read-only; make both writable"),
+        "{}",
+        run.stderr
+    );
+    disk.remount("rw");
+    assert_eq!(check_store(&db), ("ok".to_string(), 1));
+
+    // With space again, the same database records the next snapshot.
+    assert_eq!(scan(&[]).code, 1);
+    assert_eq!(check_store(&db), ("ok".to_string(), 2));
+}
