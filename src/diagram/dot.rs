@@ -136,7 +136,7 @@ pub fn build(diagram: &Diagram, style: Style) -> Graph {
 fn node_stmt(diagram: &Diagram, i: usize, node: &Node) -> Stmt {
     let (shape, fill, _) = kind_look(node.kind);
     let codes = node.codes(&diagram.findings);
-    let mut label = escape(&clean(&node.name));
+    let mut label = escape_at_most(&clean(&node.name), QUOTED_MAX - 1000);
     if !codes.is_empty() {
         label.push_str("\\n");
         label.push_str(&codes.join(" · "));
@@ -463,7 +463,35 @@ fn attr(key: &str, value: &str) -> Attribute {
 
 /// An attribute whose value is text, quoted and escaped; its line breaks stay line breaks.
 fn quoted(key: &str, text: &str) -> Attribute {
-    Attribute(id(key), Id::Escaped(format!("\"{}\"", escape(text))))
+    Attribute(
+        id(key),
+        Id::Escaped(format!("\"{}\"", escape_at_most(text, QUOTED_MAX))),
+    )
+}
+
+/// The longest quoted string written, in bytes: Graphviz's `dot` rejects one longer than
+/// 16384 bytes ("syntax error ... longer than 16384?"), so a tooltip naming two 10,000-character
+/// nodes made the whole diagram unreadable.
+const QUOTED_MAX: usize = 16_000;
+
+/// `escape`, cut with `…` where the escaped text would grow past `max` bytes (never inside
+/// an escape).
+fn escape_at_most(text: &str, max: usize) -> String {
+    let escaped = escape(text);
+    if escaped.len() <= max {
+        return escaped;
+    }
+    let mut out = String::with_capacity(max);
+    let mut piece = [0u8; 4];
+    for c in text.chars() {
+        let part = escape(c.encode_utf8(&mut piece));
+        if out.len() + part.len() + '…'.len_utf8() > max {
+            break;
+        }
+        out.push_str(&part);
+    }
+    out.push('…');
+    out
 }
 
 /// Escapes text for a quoted DOT string so that Graphviz shows it as it is: `"` and `\` are
@@ -497,5 +525,16 @@ mod tests {
         assert_eq!(escape("a\nb"), "a\\nb");
         assert_eq!(escape("&amp;"), "&amp;amp;");
         assert_eq!(escape("<b>{x}|[y]"), "<b>{x}|[y]");
+    }
+
+    #[test]
+    fn quoted_strings_stay_within_what_graphviz_reads() {
+        use super::escape_at_most;
+        assert_eq!(escape_at_most("short", 10), "short");
+        assert_eq!(escape_at_most("abcdefghijkl", 10), "abcdefg…");
+        // An escape is never cut in two.
+        assert_eq!(escape_at_most("abcdef\"ghij", 10), "abcdef…");
+        let long = "\"".repeat(20_000);
+        assert!(escape_at_most(&long, super::QUOTED_MAX).len() <= super::QUOTED_MAX);
     }
 }
