@@ -51,7 +51,8 @@ pub fn render(report: &ScanReport<'_>) -> String {
 
 /// A command's message, escaped as the runner unescapes it. Other control characters have no
 /// escape there and would reach the log as they are (terminal escape sequences), so they are
-/// shown as `\u{..}` as in the text report.
+/// shown as `\u{..}` as in the text report; so are bidi overrides, which would reorder the
+/// annotation as shown.
 fn data(text: &str) -> String {
     escape(text, false)
 }
@@ -71,7 +72,7 @@ fn escape(text: &str, property: bool) -> String {
             ':' if property => out.push_str("%3A"),
             ',' if property => out.push_str("%2C"),
             '\t' => out.push(c),
-            c if c.is_control() => {
+            c if super::text::is_unsafe(c) => {
                 let _ = write!(out, "{}", c.escape_unicode());
             }
             c => out.push(c),
@@ -129,6 +130,7 @@ mod tests {
         assert_eq!(data("50% a:b,c\r\nd"), "50%25 a:b,c%0D%0Ad");
         assert_eq!(property("50% a:b,c\r\nd"), "50%25 a%3Ab%2Cc%0D%0Ad");
         assert_eq!(data("\u{1b}[31mred\tok"), "\\u{1b}[31mred\tok");
+        assert_eq!(property("a\u{202e}b"), "a\\u{202e}b");
         // A hostile message cannot start a second command on a line of its own.
         let text = data("x\n::error::forged");
         assert!(!text.contains('\n'));

@@ -134,7 +134,7 @@ fn resolved_entry(entry: &BaselineEntry) -> String {
 }
 
 /// Plain text for a table cell or a list item: line breaks become spaces, other control
-/// characters are shown as `\u{..}`, HTML specials become entities, `|` cannot end a cell, and
+/// characters and bidi overrides are shown as `\u{..}`, HTML specials become entities, `|` cannot end a cell, and
 /// the characters that start links, emphasis or strikethrough are backslash-escaped. Backticks
 /// stay, so that messages keep their `inputs` code spans (a code span shows its text literally,
 /// so it cannot inject anything).
@@ -150,7 +150,7 @@ fn text(raw: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => {
+            c if super::text::is_unsafe(c) => {
                 let _ = write!(out, "{}", c.escape_unicode());
             }
             c => out.push(c),
@@ -166,7 +166,7 @@ fn text(raw: &str) -> String {
 fn code(raw: &str, in_table: bool) -> String {
     let needs_text = raw
         .chars()
-        .any(|c| matches!(c, '<' | '>' | '&' | '\\') || c.is_control());
+        .any(|c| matches!(c, '<' | '>' | '&' | '\\') || super::text::is_unsafe(c));
     if needs_text {
         return text(raw);
     }
@@ -293,5 +293,6 @@ Compared with the baseline: 2 new, 2 known, 1 resolved.
         assert_eq!(code("model:a<b", true), "model:a&lt;b");
         assert_eq!(code("model:a\\|b", true), "model:a\\\\\\|b");
         assert_eq!(code("``", true), "");
+        assert_eq!(code("a\u{202e}b", true), "a\\u{202e}b");
     }
 }

@@ -296,7 +296,9 @@ pub fn clean_lines(text: &str) -> String {
     text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
 }
 
-fn is_unsafe(c: char) -> bool {
+/// Whether a character must not reach a terminal or a rendered page as it is: a control
+/// character, or a bidi mark or override that reorders what is shown around it.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
