@@ -762,7 +762,7 @@ fn hostile_names_as_focus() {
 // Parsers used above
 
 /// The label of every `nN` node, unescaped as Graphviz reads it.
-fn dot_labels(graph: &graphviz_rust::dot_structures::Graph) -> Vec<String> {
+pub(crate) fn dot_labels(graph: &graphviz_rust::dot_structures::Graph) -> Vec<String> {
     use graphviz_rust::dot_structures::{Attribute, Graph, Id, NodeId, Stmt};
     fn walk(stmts: &[Stmt], out: &mut Vec<String>) {
         for stmt in stmts {
@@ -814,7 +814,7 @@ fn unescape_dot(quoted: &str) -> String {
     out.replace("&amp;", "&")
 }
 
-fn run_dot(dot: &str) -> String {
+pub(crate) fn run_dot(dot: &str) -> String {
     use std::io::Write;
     let mut child = Command::new("dot")
         .arg("-Tsvg")
@@ -840,7 +840,7 @@ fn run_dot(dot: &str) -> String {
 }
 
 /// The text of every `<text>` element of an SVG, entities resolved.
-fn svg_texts(svg: &str) -> Vec<String> {
+pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(svg);
     let mut texts = Vec::new();
@@ -876,17 +876,17 @@ fn svg_texts(svg: &str) -> Vec<String> {
     texts
 }
 
-struct Mermaid {
+pub(crate) struct Mermaid {
     /// Generated node ids (`nN`) defined.
-    nodes: BTreeSet<String>,
+    pub(crate) nodes: BTreeSet<String>,
     /// The first line of each `nN` node's label, entity codes decoded.
-    labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// Edges between `nN` nodes.
-    edges: usize,
+    pub(crate) edges: usize,
 }
 
 /// Checks every line against the flowchart syntax lintage writes, and reads it back.
-fn parse_mermaid(text: &str) -> Mermaid {
+pub(crate) fn parse_mermaid(text: &str) -> Mermaid {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("flowchart LR"), "header");
     let label = r#""[^"]*""#;

@@ -836,3 +836,495 @@ fn a_full_or_read_only_disk_is_a_clear_error_and_earlier_snapshots_stay_intact()
     assert_eq!(scan(&[]).code, 1);
     assert_eq!(check_store(&db), ("ok".to_string(), 2));
 }
+
+// ---------------------------------------------------------------------------------------
+// Names that try to break or inject into every output
+
+/// Quotes, a backslash and a newline; markup, a CDATA end and an entity; terminal escape
+/// sequences (colour, window title) and other control characters; bidi overrides; GitHub's
+/// escape and separator characters with a forged command; Markdown syntax; a 10,000-character
+/// name.
+fn hostile_names() -> Vec<String> {
+    vec![
+        "we\"ird\\na\nme 'q'".to_string(),
+        "<script>alert(1)</script>]]>&amp;".to_string(),
+        "\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}\u{8}\u{7f}".to_string(),
+        "abc\u{202e}fdp.exe\u{2066}x\u{200f}".to_string(),
+        "50%,x:y\r\n::error::forged %0A".to_string(),
+        "a|b [link](http://evil.example) *em* _u_ `tick` ~s~ # h".to_string(),
+        "L".repeat(10_000),
+    ]
+}
+
+/// A file name made of a hostile name (no `/`, short enough for the file system).
+fn file_name(name: &str) -> String {
+    name.chars().filter(|&c| c != '/').take(40).collect()
+}
+
+const HOSTILE_LOG: &str = "logs/l,o:g%0A 50% <x>\u{1b}[31m\u{202e}\r\n.jsonl";
+
+/// A model per hostile name, named so, writing a dataset of that name, which a principal of
+/// that name reads undeclared: LT001 (model, principal) and LT007 (principal) for each.
+fn hostile_deployment() -> Deployment {
+    let d = Deployment::new();
+    let mut log_text = String::new();
+    for (i, name) in hostile_names().iter().enumerate() {
+        d.file(
+            &format!("m/{i}-{}.json", file_name(name)),
+            serde_json::json!({
+                "kind": "model", "name": name, "identities": [format!("svc:m{i}")],
+                "outputs": [name],
+            })
+            .to_string(),
+        );
+        log_text.push_str(
+            &(serde_json::json!({
+                "ts": "2026-11-01T00:00:00Z", "principal": name, "action": "read", "resource": name,
+            })
+            .to_string()
+                + "\n"),
+        );
+    }
+    d.file(HOSTILE_LOG, log_text);
+    d
+}
+
+fn scan_format(d: &Deployment, format: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["scan", path_str(d.path()), "--no-store", "--format", format];
+    args.extend_from_slice(extra);
+    let run = lintage(&args);
+    assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+    run
+}
+
+/// The findings as the JSON report has them: (code, rule, subject, message, related).
+fn hostile_findings(d: &Deployment) -> Vec<Value> {
+    let run = scan_format(d, "json", &[]);
+    let report = run.json();
+    crate::util::assert_valid("lintage-findings.schema.json", &report);
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let subjects: BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| f["subject"].as_str())
+        .collect();
+    let mut expected = BTreeSet::new();
+    for name in hostile_names() {
+        expected.insert(format!("model:{name}"));
+        expected.insert(format!("principal:{name}"));
+    }
+    assert_eq!(
+        subjects,
+        expected.iter().map(String::as_str).collect(),
+        "every hostile name survives JSON"
+    );
+    assert_eq!(findings.len(), 14);
+    for finding in &findings {
+        if finding["code"] == "LT001" {
+            let name = &finding["subject"].as_str().unwrap_or_default()["model:".len()..];
+            assert_eq!(finding["related"][0], format!("principal:{name}"));
+            assert_eq!(finding["evidence"][0]["file"], HOSTILE_LOG);
+        }
+    }
+    findings
+}
+
+fn text_of(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+/// Bidi controls that reorder what a terminal or browser shows.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[test]
+fn hostile_names_in_the_text_report_cannot_reach_the_terminal() {
+    let d = hostile_deployment();
+    let findings = hostile_findings(&d);
+    // lintage's own colours are the only escape sequences.
+    let sgr = regex::Regex::new("\u{1b}\\[[0-9;]*m").unwrap_or_else(|e| panic!("{e}"));
+    for color in ["never", "always"] {
+        let run = scan_format(&d, "text", &["--color", color]);
+        let out = sgr.replace_all(&run.stdout, "");
+        let bad: Vec<char> = out
+            .chars()
+            .filter(|&c| (c.is_control() && c != '\n') || is_bidi(c))
+            .collect();
+        assert!(bad.is_empty(), "{color}: raw {bad:?} in the text report");
+        // Each finding is one headline: no name can forge another.
+        for finding in &findings {
+            let headline = format!(
+                "{}[{}] {}: {}",
+                text_of(&finding["severity"]),
+                text_of(&finding["code"]),
+                text_of(&finding["rule"]),
+                lintage::report::text::clean(text_of(&finding["subject"]))
+            );
+            assert_eq!(
+                out.lines().filter(|l| *l == headline).count(),
+                1,
+                "{color}: {headline}"
+            );
+        }
+        assert_eq!(
+            out.lines()
+                .filter(|l| l.starts_with("error[") || l.starts_with("info["))
+                .count(),
+            14,
+            "{color}"
+        );
+    }
+}
+
+#[test]
+fn values_from_logs_never_put_escape_sequences_on_stderr() {
+    let d = Deployment::new();
+    d.file(
+        "logs/l\u{1b}[2J.jsonl",
+        "{\"ts\":\"\\u001b]0;pwned\\u0007\\u001b[31m\",\"principal\":\"a\",\"action\":\"read\",\"resource\":\"x\"}\n",
+    )
+    .file("notes\u{1b}[31m.yaml", "this: [is not: valid yaml\n");
+    for args in [&["--format", "json"][..], &["--strict"][..], &[][..]] {
+        let mut all = vec!["scan", path_str(d.path()), "--no-store"];
+        all.extend_from_slice(args);
+        let run = lintage(&all);
+        assert!(
+            (run.stderr.clone() + &run.stdout).contains("`ts` is not an RFC 3339 date-time"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        for (stream, text) in [("stderr", &run.stderr), ("stdout", &run.stdout)] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{args:?}: raw control characters on {stream}: {text:?}"
+            );
+        }
+    }
+    let export = lintage(&["export", path_str(d.path())]);
+    assert!(!export.stderr.contains('\u{1b}'), "{:?}", export.stderr);
+}
+
+#[test]
+fn hostile_names_survive_sarif() {
+    let d = hostile_deployment();
+    let findings = hostile_findings(&d);
+    let sarif = scan_format(&d, "sarif", &[]).json();
+    crate::util::assert_valid("sarif-schema-2.1.0.json", &sarif);
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let messages: Vec<&str> = results
+        .iter()
+        .map(|r| text_of(&r["message"]["text"]))
+        .collect();
+    let expected: Vec<&str> = findings.iter().map(|f| text_of(&f["message"])).collect();
+    assert_eq!(messages, expected, "messages round-trip");
+    let dir = path_str(d.path());
+    let files: BTreeSet<String> = std::iter::once(HOSTILE_LOG.to_string())
+        .chain(
+            hostile_names()
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("m/{i}-{}.json", file_name(n))),
+        )
+        .map(|f| format!("{dir}/{f}"))
+        .collect();
+    for result in &results {
+        for location in result["locations"].as_array().into_iter().flatten() {
+            let uri = text_of(&location["physicalLocation"]["artifactLocation"]["uri"]);
+            assert!(
+                uri.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)),
+                "not a URI reference: {uri:?}"
+            );
+            let decoded = percent_decode(uri);
+            assert!(files.contains(&decoded), "{decoded:?} is no input file");
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or_default();
+            out.push(u8::from_str_radix(hex, 16).unwrap_or_else(|e| panic!("{text}: {e}")));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// GitHub's runner: `%25`, `%0D`, `%0A` in data; also `%3A`, `%2C` in property values.
+fn github_unescape(text: &str, property: bool) -> String {
+    let mut out = text.replace("%0D", "\r").replace("%0A", "\n");
+    if property {
+        out = out.replace("%3A", ":").replace("%2C", ",");
+    }
+    out.replace("%25", "%")
+}
+
+/// A text as a workflow command carries it: as written, but control characters other than
+/// line breaks and tabs, and bidi overrides, shown as `\u{..}` (the runner has no escape for
+/// them).
+fn github_shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if (c.is_control() && !matches!(c, '\r' | '\n' | '\t')) || is_bidi(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_names_survive_github_workflow_commands() {
+    let d = hostile_deployment();
+    let findings = hostile_findings(&d);
+    let out = scan_format(&d, "github", &[]).stdout;
+    let command = regex::Regex::new(r"^::(error|warning|notice) ([^:]*)::(.*)$")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<&str> = out.split('\n').collect();
+    assert_eq!(lines.last(), Some(&""), "ends with a line break");
+    let (summary, commands) = lines[..lines.len() - 1]
+        .split_last()
+        .unwrap_or_else(|| panic!());
+    assert_eq!(*summary, "lintage: 7 errors, 0 warnings, 7 info");
+    assert_eq!(commands.len(), findings.len(), "one command per finding");
+    let dir = path_str(d.path());
+    for (line, finding) in commands.iter().zip(&findings) {
+        assert!(!line.contains('\r'), "{line:?}");
+        let captures = command
+            .captures(line)
+            .unwrap_or_else(|| panic!("not a workflow command: {line:?}"));
+        let level = if finding["severity"] == "error" {
+            "error"
+        } else {
+            "notice"
+        };
+        assert_eq!(&captures[1], level);
+        let mut properties = std::collections::BTreeMap::new();
+        for property in captures[2].split(',') {
+            let (key, value) = property
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{property:?} in {line:?}"));
+            properties.insert(key.to_string(), github_unescape(value, true));
+        }
+        assert_eq!(
+            properties["title"],
+            format!(
+                "{} {}",
+                text_of(&finding["code"]),
+                text_of(&finding["rule"])
+            )
+        );
+        let file = &properties["file"];
+        assert!(file.starts_with(&format!("{dir}/")), "{file:?}");
+        assert!(
+            file.ends_with(".json") || file.ends_with(&github_shown(HOSTILE_LOG)),
+            "{file:?}"
+        );
+        assert_eq!(
+            github_unescape(&captures[3], false),
+            github_shown(text_of(&finding["message"]))
+        );
+    }
+}
+
+/// What XML 1.0 can carry of a text: its forbidden control characters are dropped.
+fn xml_chars(text: &str) -> String {
+    text.chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r') || (c >= '\u{20}' && c != '\u{fffe}' && c != '\u{ffff}')
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_names_survive_junit_xml() {
+    use quick_xml::events::Event;
+    let d = hostile_deployment();
+    let findings = hostile_findings(&d);
+    let xml = scan_format(&d, "junit", &[]).stdout;
+    crate::util::assert_xml_well_formed(&xml);
+    // (test case, failure or system-out text); info findings are below --fail-on and so
+    // listed in system-out.
+    let mut failures: Vec<(String, String)> = Vec::new();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut case = String::new();
+    let mut text: Option<String> = None;
+    loop {
+        match reader.read_event().unwrap_or_else(|e| panic!("{e}")) {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
+                let name = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.as_ref() == b"name")
+                    .map(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .unwrap_or_else(|e| panic!("{e}"))
+                            .into_owned()
+                    })
+                    .unwrap_or_default();
+                case = name;
+            }
+            Event::Start(e) if matches!(e.name().as_ref(), b"failure" | b"system-out") => {
+                text = Some(String::new())
+            }
+            Event::Text(t) => {
+                if let Some(text) = text.as_mut() {
+                    text.push_str(&t.xml10_content().unwrap_or_else(|e| panic!("{e}")));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(text) = text.as_mut() {
+                    match r.resolve_char_ref().unwrap_or_else(|e| panic!("{e}")) {
+                        Some(c) => text.push(c),
+                        None => text.push_str(
+                            quick_xml::escape::resolve_predefined_entity(
+                                &r.decode().unwrap_or_else(|e| panic!("{e}")),
+                            )
+                            .unwrap_or_else(|| panic!("unknown entity")),
+                        ),
+                    }
+                }
+            }
+            Event::End(e) if matches!(e.name().as_ref(), b"failure" | b"system-out") => {
+                failures.push((case.clone(), text.take().unwrap_or_default()));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        failures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+        ["LT001 undeclared-consumer", "LT007 unknown-principal"]
+    );
+    for finding in &findings {
+        let case = format!(
+            "{} {}",
+            text_of(&finding["code"]),
+            text_of(&finding["rule"])
+        );
+        let failure = &failures
+            .iter()
+            .find(|f| f.0 == case)
+            .unwrap_or_else(|| panic!("{case}"))
+            .1;
+        let entry = xml_chars(&format!(
+            "{}: {}",
+            text_of(&finding["subject"]),
+            text_of(&finding["message"])
+        ));
+        assert!(failure.contains(&entry), "{entry:?} not in {case}");
+    }
+}
+
+/// What the Markdown report shows for a name in a table cell: line breaks as spaces, other
+/// control characters and bidi overrides as `\u{..}`, backticks dropped (a code span shows
+/// the rest).
+fn markdown_shown(name: &str) -> String {
+    name.chars()
+        .filter(|&c| c != '`')
+        .map(|c| match c {
+            '\n' | '\r' => " ".to_string(),
+            c if c.is_control() || is_bidi(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_names_survive_markdown() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let d = hostile_deployment();
+    let findings = hostile_findings(&d);
+    let markdown = scan_format(&d, "markdown", &[]).stdout;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut cell: Option<String> = None;
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    for event in Parser::new_ext(&markdown, options) {
+        match event {
+            Event::Html(html) | Event::InlineHtml(html) => panic!("raw HTML: {html:?}"),
+            Event::Start(Tag::Link { dest_url, .. }) => panic!("a link to {dest_url}"),
+            Event::Start(Tag::Image { dest_url, .. }) => panic!("an image from {dest_url}"),
+            Event::Start(
+                Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Heading { .. },
+            ) if !rows.is_empty() => {
+                panic!("markup from a name in the table")
+            }
+            Event::Start(Tag::TableRow | Tag::TableHead) => rows.push(Vec::new()),
+            Event::Start(Tag::TableCell) => cell = Some(String::new()),
+            Event::End(TagEnd::TableCell) => {
+                if let (Some(text), Some(row)) = (cell.take(), rows.last_mut()) {
+                    row.push(text);
+                }
+            }
+            Event::Text(text) | Event::Code(text) => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.push_str(&text);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => panic!("a line break in the report"),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        rows.len(),
+        1 + findings.len(),
+        "one row per finding: {markdown}"
+    );
+    assert!(rows.iter().all(|r| r.len() == 6), "six cells in every row");
+    for (row, finding) in rows[1..].iter().zip(&findings) {
+        assert_eq!(row[1], text_of(&finding["code"]));
+        assert_eq!(row[3], markdown_shown(text_of(&finding["subject"])));
+        assert_eq!(row[4], markdown_shown(text_of(&finding["message"])));
+    }
+}
+
+#[test]
+fn hostile_names_survive_dot_svg_and_mermaid() {
+    let d = hostile_deployment();
+    let expected: BTreeSet<String> = hostile_names()
+        .iter()
+        .map(|n| lintage::report::text::clean(n))
+        .collect();
+    let export = |format: &str| {
+        let run = lintage(&["export", path_str(d.path()), "--format", format]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        run.stdout
+    };
+
+    let dot = export("dot");
+    let graph = graphviz_rust::parse(&dot).unwrap_or_else(|e| panic!("DOT does not parse: {e}"));
+    let labels: BTreeSet<String> = crate::export::dot_labels(&graph)
+        .iter()
+        .map(|l| l.split('\n').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(labels, expected);
+    assert!(!dot.contains('\u{1b}') && !dot.chars().any(is_bidi));
+
+    let svg = crate::export::run_dot(&dot);
+    crate::util::assert_xml_well_formed(&svg);
+    let texts = crate::export::svg_texts(&svg);
+    for name in &expected {
+        assert!(texts.contains(name), "{name:?} in the SVG");
+    }
+    let drawn = export("svg");
+    crate::util::assert_xml_well_formed(&drawn);
+    assert!(!drawn.contains("<script"), "markup from a name in the SVG");
+
+    let mermaid = export("mermaid");
+    let parsed = crate::export::parse_mermaid(&mermaid);
+    let labels: BTreeSet<String> = parsed.labels.iter().cloned().collect();
+    assert_eq!(labels, expected);
+    assert_eq!(parsed.edges, 14);
+}
