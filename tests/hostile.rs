@@ -355,42 +355,63 @@ fn a_huge_line_is_capped_counted_and_does_not_grow_memory() {
     );
 }
 
+/// Native, S3 and pgaudit logs cut short inside their gzip stream.
 #[test]
 fn a_truncated_gzip_log_keeps_every_whole_line_before_the_cut() {
     use std::io::Read;
-    let lines: Vec<String> = (0..3000)
-        .map(|i| good(1 + i % 28, &format!("t{i}")))
-        .collect();
-    let d = Deployment::new();
-    d.gz_file("logs/a.jsonl.gz", &lines.concat());
-    let whole = std::fs::read(d.path().join("logs/a.jsonl.gz")).unwrap_or_default();
-    let cut = &whole[..whole.len() * 2 / 3];
-    d.file("logs/a.jsonl.gz", cut)
-        .file("logs/b.jsonl", good(3, "other"));
-    // What a gzip reader gets out of the cut file: the whole lines before the cut.
-    let mut prefix = Vec::new();
-    let _ = flate2::read::MultiGzDecoder::new(cut).read_to_end(&mut prefix);
-    let whole_lines = prefix.iter().filter(|&&b| b == b'\n').count();
-    assert!(whole_lines > 100 && whole_lines < lines.len());
+    type Line = fn(usize) -> (String, String);
+    let formats: [(&str, Line); 3] = [
+        ("logs/a.jsonl.gz", |i| {
+            (
+                good(1 + (i % 28) as u32, &format!("t{i}")),
+                format!("dataset:t{i} -> principal:svc:a"),
+            )
+        }),
+        ("logs/s3.log.gz", |i| {
+            let time = format!("{:02}/Nov/2026:00:00:38 +0000", 1 + i % 28);
+            (
+                s3(&time, "svc:etl", &format!("t{i}")),
+                format!("dataset:s3://bkt/t{i} -> principal:svc:etl"),
+            )
+        }),
+        ("pg/postgresql.log.gz", |i| {
+            let time = format!("2026-11-{:02} 02:00:00", 1 + i % 28);
+            (
+                pg(&time, "etl", &format!("public.t{i}")),
+                format!("dataset:public.t{i} -> principal:etl"),
+            )
+        }),
+    ];
+    for (file, line) in formats {
+        let (lines, edges_of): (Vec<String>, Vec<String>) = (0..3000).map(line).unzip();
+        let d = Deployment::new();
+        d.gz_file(file, &lines.concat());
+        let whole = std::fs::read(d.path().join(file)).unwrap_or_default();
+        let cut = &whole[..whole.len() * 2 / 3];
+        d.file(file, cut).file("logs/b.jsonl", good(3, "other"));
+        // What a gzip reader gets out of the cut file: the whole lines before the cut.
+        let mut prefix = Vec::new();
+        let _ = flate2::read::MultiGzDecoder::new(cut).read_to_end(&mut prefix);
+        let whole_lines = prefix.iter().filter(|&&b| b == b'\n').count();
+        assert!(whole_lines > 100 && whole_lines < lines.len(), "{file}");
 
-    let run = d.scan_json(&["--no-store"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let (records, malformed) = counts(&run);
-    assert_eq!(records, whole_lines as u64 + 1, "{}", run.stderr);
-    assert_eq!(malformed, 1, "the cut is one malformed record");
-    assert!(
-        run.stderr
-            .contains(&format!("logs/a.jsonl.gz:{}: ", whole_lines + 1))
-            && run.stderr.contains("breaks off"),
-        "{}",
-        run.stderr
-    );
-    let mut expected: BTreeSet<String> = (0..whole_lines)
-        .map(|i| format!("dataset:t{i} -> principal:svc:a"))
-        .collect();
-    expected.insert("dataset:other -> principal:svc:a".into());
-    assert_eq!(edges(d.path()), expected);
-    assert_eq!(d.scan_json(&["--no-store", "--strict"]).code, 2);
+        let run = d.scan_json(&["--no-store"]);
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        let (records, malformed) = counts(&run);
+        assert_eq!(records, whole_lines as u64 + 1, "{file}: {}", run.stderr);
+        assert_eq!(malformed, 1, "{file}: the cut is one malformed record");
+        assert!(
+            run.stderr
+                .contains(&format!("{file}:{}: ", whole_lines + 1))
+                && run.stderr.contains("breaks off"),
+            "{file}: {}",
+            run.stderr
+        );
+        let mut expected: BTreeSet<String> = edges_of.into_iter().take(whole_lines).collect();
+        expected.insert("dataset:other -> principal:svc:a".into());
+        assert_eq!(edges(d.path()), expected, "{file}");
+        assert_eq!(d.scan_json(&["--no-store", "--strict"]).code, 2, "{file}");
+    }
 }
 
 /// One S3 server access log record.
