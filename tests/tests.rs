@@ -8,6 +8,7 @@ mod config;
 mod determinism;
 mod export;
 mod formats;
+mod fuzz_regressions;
 mod golden;
 mod hostile;
 mod incremental;
