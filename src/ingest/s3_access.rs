@@ -74,7 +74,8 @@ fn time(field: &str) -> Option<Timestamp> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    if offset.len() != 5 {
+    // `+0200`: five ASCII bytes, so that slicing it cannot split a character.
+    if offset.len() != 5 || !offset.is_ascii() {
         return None;
     }
     let text = format!(
@@ -199,5 +200,13 @@ mod tests {
         assert_eq!(action(record.operation), Some(Action::Read));
         assert_eq!(action("BATCH.DELETE.OBJECT"), None);
         assert!(parse("{\"ts\": 1}").is_err());
+    }
+
+    #[test]
+    fn a_time_zone_offset_with_a_non_ascii_character_is_no_time() {
+        // fuzz/regressions/s3_access: five bytes, but not five characters.
+        assert_eq!(time("[06/Feb/2019:00:00:38 +0\u{e9}0]"), None);
+        let line = "o b [06/Feb/2019:00:00:38 +0\u{e9}0] 192.0.2.3 svc REQ REST.GET.OBJECT k";
+        assert!(parse(line).is_err());
     }
 }
