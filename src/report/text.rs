@@ -105,9 +105,10 @@ pub fn render(report: &ScanReport<'_>, style: Style) -> String {
                 let _ = writeln!(
                     out,
                     "  {} {}{related}  fingerprint {}",
-                    e.code,
+                    // The baseline is a file anyone can edit: every field is shown cleaned.
+                    clean(&e.code),
                     clean(&e.subject),
-                    e.fingerprint
+                    clean(&e.fingerprint)
                 );
             }
             out.push('\n');
