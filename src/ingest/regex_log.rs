@@ -54,7 +54,8 @@ impl TimeFormat {
                     "Dec",
                 ];
                 let month = MONTHS.iter().position(|m| *m == month)? + 1;
-                if offset.len() != 5 {
+                // `+0200`: five ASCII bytes, so that slicing it cannot split a character.
+                if offset.len() != 5 || !offset.is_ascii() {
                     return None;
                 }
                 Timestamp::parse_rfc3339(&format!(
@@ -151,4 +152,23 @@ fn parse(line: &str, format: &LineFormat, fields: &FieldMap) -> Result<Option<Ac
         get("resource")?.to_string(),
         time,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimeFormat;
+
+    #[test]
+    fn a_clf_offset_with_a_non_ascii_character_is_no_time() {
+        // fuzz/regressions/regex_log: five bytes, but not five characters.
+        assert_eq!(
+            TimeFormat::Clf.parse("01/Nov/2026:12:00:00 +0\u{e9}0"),
+            None
+        );
+        assert!(
+            TimeFormat::Clf
+                .parse("01/Nov/2026:12:00:00 +0000")
+                .is_some()
+        );
+    }
 }
