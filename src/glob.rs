@@ -27,25 +27,32 @@ impl StarGlob {
     }
 }
 
-/// Matches `text` against `pattern` where `*` stands for any substring.
+/// Matches `text` against `pattern` where `*` stands for any substring. The parts between
+/// stars are found left to right, each as early as possible, and the last part must end the
+/// text; nothing is allocated.
 pub fn star_match(pattern: &str, text: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or_default();
+    let Some((first, tail)) = pattern.split_once('*') else {
+        // No `*` at all: an exact match.
+        return pattern == text;
+    };
     let Some(mut rest) = text.strip_prefix(first) else {
         return false;
     };
-    let middle: Vec<&str> = parts.collect();
-    let Some((last, middle)) = middle.split_last() else {
-        // No `*` at all: an exact match.
-        return rest.is_empty();
-    };
-    for part in middle {
+    let (middle, last) = tail.rsplit_once('*').unwrap_or(("", tail));
+    for part in middle.split('*').filter(|p| !p.is_empty()) {
         match rest.find(part) {
             Some(at) => rest = &rest[at + part.len()..],
             None => return false,
         }
     }
-    rest.len() >= last.len() && rest.ends_with(last)
+    rest.ends_with(last)
+}
+
+/// The literal text a pattern's matches all start with: everything before the first `*`.
+pub fn literal_prefix(pattern: &str) -> &str {
+    pattern
+        .split_once('*')
+        .map_or(pattern, |(prefix, _)| prefix)
 }
 
 #[cfg(test)]
@@ -65,5 +72,21 @@ mod tests {
         assert!(star_match("exact", "exact"));
         assert!(!star_match("exact", "exactly"));
         assert!(star_match("s3://b/[x]?*", "s3://b/[x]?/y"));
+        assert!(star_match("a**b", "ab"));
+        assert!(star_match("a*", "a"));
+        assert!(!star_match("a*b", "a"));
+        assert!(star_match("*a*", "xay"));
+        assert!(!star_match("*a*a", "xa"));
+        assert!(star_match("*a*a", "xaa"));
+        assert!(star_match("", ""));
+        assert!(!star_match("", "x"));
+    }
+
+    #[test]
+    fn literal_prefixes_end_at_the_first_star() {
+        use super::literal_prefix;
+        assert_eq!(literal_prefix("svc:fraud-*"), "svc:fraud-");
+        assert_eq!(literal_prefix("*:x*"), "");
+        assert_eq!(literal_prefix("exact"), "exact");
     }
 }

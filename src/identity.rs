@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::glob::StarGlob;
+use crate::glob::{StarGlob, literal_prefix};
 use crate::node::NodeId;
 
 /// One entity's claim on principals, and where it is declared.
@@ -35,6 +35,11 @@ pub struct IdentityMap {
     exact: HashMap<String, Vec<Claim>>,
     /// Globs, longest pattern first.
     globs: Vec<Claim>,
+    /// Positions in `globs` by the glob's literal prefix (the text before its first `*`), in
+    /// `globs` order: only globs whose prefix starts a principal can match it.
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// The distinct lengths of those prefixes, ascending.
+    prefix_lengths: Vec<usize>,
     /// Entity node ids: a principal spelled as an entity's id (`job:label-builder`) is that
     /// entity unless an explicit identity says otherwise.
     entity_ids: HashMap<String, NodeId>,
@@ -61,6 +66,13 @@ impl IdentityMap {
                 .then_with(|| a.pattern.cmp(&b.pattern))
                 .then_with(|| a.entity.cmp(&b.entity))
         });
+        for (i, claim) in map.globs.iter().enumerate() {
+            let prefix = literal_prefix(claim.pattern.as_str());
+            map.by_prefix.entry(prefix.to_string()).or_default().push(i);
+        }
+        map.prefix_lengths = map.by_prefix.keys().map(String::len).collect();
+        map.prefix_lengths.sort_unstable();
+        map.prefix_lengths.dedup();
         map.entity_ids = entities
             .into_iter()
             .map(|id| (id.as_str().to_string(), id))
@@ -76,7 +88,24 @@ impl IdentityMap {
         if let Some(entity) = self.entity_ids.get(principal) {
             return Ok(Some(entity.clone()));
         }
-        let mut matching = self.globs.iter().filter(|c| c.pattern.matches(principal));
+        // The globs that can match, in `globs` order, so precedence stays as if all were tried.
+        let mut candidates: Vec<usize> = Vec::new();
+        for &length in &self.prefix_lengths {
+            let Some(prefix) = principal.get(..length) else {
+                if length > principal.len() {
+                    break;
+                }
+                continue; // not a character boundary
+            };
+            if let Some(globs) = self.by_prefix.get(prefix) {
+                candidates.extend_from_slice(globs);
+            }
+        }
+        candidates.sort_unstable();
+        let mut matching = candidates
+            .into_iter()
+            .map(|i| &self.globs[i])
+            .filter(|c| c.pattern.matches(principal));
         let Some(best) = matching.next() else {
             return Ok(None);
         };
@@ -177,6 +206,59 @@ mod tests {
             [],
         );
         assert!(map.resolve("svc:x").is_err());
+    }
+
+    /// Every glob tried in precedence order, as before the prefix index.
+    fn resolve_by_trying_all(map: &IdentityMap, principal: &str) -> Option<String> {
+        if let Some(claims) = map.exact.get(principal) {
+            return single(principal, claims.iter())
+                .map(|e| e.map(|id| id.to_string()))
+                .unwrap_or_else(|tie| Some(tie.to_string()));
+        }
+        let mut matching = map.globs.iter().filter(|c| c.pattern.matches(principal));
+        let best = matching.next()?;
+        let best_len = best.pattern.as_str().len();
+        let equally_long = matching.take_while(|c| c.pattern.as_str().len() == best_len);
+        single(principal, std::iter::once(best).chain(equally_long))
+            .map(|e| e.map(|id| id.to_string()))
+            .unwrap_or_else(|tie| Some(tie.to_string()))
+    }
+
+    #[test]
+    fn the_prefix_index_resolves_as_trying_every_glob() {
+        let patterns = [
+            "*", "s*", "svc:*", "svc:a*", "svc:*b", "svc:ab*", "svc:a*b", "*b", "*ab", "é*", "éa*",
+            "svc:é*", "svc:ab", "a*b*c", "svc:a**", "x", "*:*",
+        ];
+        let mut claims = Vec::new();
+        for (i, pattern) in patterns.iter().enumerate() {
+            for entity in ["one", "two"].iter().take(1 + i % 2) {
+                claims.push(claim(pattern, entity, &format!("f{i}.yaml")));
+            }
+        }
+        // Drop some claims so that not every tie is a tie of the same two entities.
+        let claims: Vec<Claim> = claims
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 1)
+            .map(|(_, c)| c)
+            .collect();
+        let map = IdentityMap::new(claims, []);
+        let principals = [
+            "", "s", "svc:", "svc:a", "svc:ab", "svc:abb", "svc:b", "é", "éa", "éab", "svc:é",
+            "svc:éb", "abc", "a-b-c", "x", "y", ":", "svc:axb", "ab",
+        ];
+        for principal in principals {
+            let indexed = map
+                .resolve(principal)
+                .map(|e| e.map(|id| id.to_string()))
+                .unwrap_or_else(|tie| Some(tie.to_string()));
+            assert_eq!(
+                indexed,
+                resolve_by_trying_all(&map, principal),
+                "{principal:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! LT003 model-chain: a model is built on other models' outputs (chained model entanglement).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::VecDeque;
 
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
@@ -24,56 +25,16 @@ const WARNING_FROM: usize = 3;
 fn check(cx: &Context<'_>) -> Vec<Finding> {
     let graph = cx.graph;
     let models: Vec<NodeIndex> = graph.nodes_of_kind(NodeKind::Model).collect();
-    let mut predecessors: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
-    let mut successors: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
-    for &model in &models {
-        for next in reached_models(cx, model) {
-            // Precedence inside one feedback loop is left out, so chains are finite.
-            if !cx.same_component(model, next) {
-                predecessors.entry(next).or_default().push(model);
-                successors.entry(model).or_default().push(next);
-            }
-        }
-    }
-
-    // Longest chains by Kahn's topological order over the (acyclic) precedence relation;
-    // ties go to the predecessor with the smallest id.
-    let mut longest: HashMap<NodeIndex, (usize, Option<NodeIndex>)> = HashMap::new();
-    let mut waiting: HashMap<NodeIndex, usize> = models
-        .iter()
-        .map(|&m| (m, predecessors.get(&m).map_or(0, Vec::len)))
-        .collect();
-    let mut ready: VecDeque<NodeIndex> =
-        models.iter().copied().filter(|m| waiting[m] == 0).collect();
-    while let Some(model) = ready.pop_front() {
-        let best = predecessors
-            .get(&model)
-            .into_iter()
-            .flatten()
-            .map(|&p| (longest.get(&p).map_or(1, |l| l.0), p))
-            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let entry = match best {
-            Some((length, p)) => (length + 1, Some(p)),
-            None => (1, None),
-        };
-        longest.insert(model, entry);
-        for &next in successors.get(&model).into_iter().flatten() {
-            if let Some(count) = waiting.get_mut(&next) {
-                *count -= 1;
-                if *count == 0 {
-                    ready.push_back(next);
-                }
-            }
-        }
-    }
+    let longest = longest_chains(cx);
+    let mut router = Router::new(cx);
 
     let mut findings = Vec::new();
     for &model in &models {
-        let Some(&(length, Some(_))) = longest.get(&model) else {
+        let (length, Some(_)) = longest[model.index()] else {
             continue;
         };
         let mut chain = vec![model];
-        while let Some(&(_, Some(previous))) = chain.last().and_then(|m| longest.get(m)) {
+        while let Some(&(_, Some(previous))) = chain.last().map(|m| &longest[m.index()]) {
             chain.push(previous);
         }
         chain.reverse();
@@ -91,7 +52,7 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
         // The evidence is how the model depends on the one before it: every link's evidence in
         // every finding would grow with the square of the chain length.
         let previous = chain[chain.len() - 2];
-        let route = route_between(cx, previous, model);
+        let route = router.route(previous, model);
         let evidence: Vec<Evidence> = route
             .windows(2)
             .flat_map(|w| cx.edge_evidence(w[0], w[1]))
@@ -105,55 +66,412 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
     findings
 }
 
-/// The models reachable from `start` along paths whose inner nodes are not models.
-fn reached_models(cx: &Context<'_>, start: NodeIndex) -> Vec<NodeIndex> {
-    let graph = cx.graph;
-    let mut seen: HashSet<NodeIndex> = HashSet::from([start]);
-    let mut queue = VecDeque::from([start]);
-    let mut reached = Vec::new();
-    while let Some(node) = queue.pop_front() {
-        for (_, next) in graph.neighbours(node, Direction::Outgoing) {
-            if !seen.insert(next) {
-                continue;
+/// A model as a candidate predecessor: the longer its own chain the better, then the smaller
+/// id (node indices follow id order).
+type Key = (usize, Reverse<NodeIndex>);
+
+/// For every model, the length of the longest chain of models ending at it and the model
+/// before it in that chain (`None` for a model nothing precedes); other nodes get `(0, None)`.
+///
+/// A precedes M when a path from A to M passes through no other model, and A and M are not in
+/// one feedback loop (strongly connected component). Rather than walk from every model (the
+/// square of the graph), this goes once through the components in topological order and
+/// carries, per node, the best predecessor candidate among the models that reach it through
+/// non-models: `inner` counts only models of earlier components (what a model of this
+/// component may build on), `full` every model (what later components see). Inside a
+/// component the best value spreads along edges out of non-models, highest value first, so
+/// each node is settled once.
+fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
+    let graph = &cx.graph.graph;
+    let n = graph.node_count();
+    let is_model: Vec<bool> = cx
+        .graph
+        .nodes()
+        .map(|v| cx.graph.kind(v) == NodeKind::Model)
+        .collect();
+    let mut longest: Vec<(usize, Option<NodeIndex>)> = vec![(0, None); n];
+    let mut inner: Vec<Option<Key>> = vec![None; n];
+    let mut full: Vec<Option<Key>> = vec![None; n];
+    let mut settled: Vec<u32> = vec![0; n];
+    let mut pass = 0u32;
+    let mut seeds: Vec<(Key, NodeIndex)> = Vec::new();
+    let mut stack: Vec<NodeIndex> = Vec::new();
+    let key = |longest: &[(usize, Option<NodeIndex>)], model: NodeIndex| -> Key {
+        (longest[model.index()].0, Reverse(model))
+    };
+
+    for c in topological_components(cx) {
+        let members = &cx.components[c];
+        let here = |v: NodeIndex| cx.component_of[v.index()] == c;
+
+        // Candidates from earlier components, then spread inside this one.
+        seeds.clear();
+        for &v in members {
+            let best = graph
+                .neighbors_directed(v, Direction::Incoming)
+                .filter(|&u| !here(u))
+                .filter_map(|u| {
+                    if is_model[u.index()] {
+                        Some(key(&longest, u))
+                    } else {
+                        full[u.index()]
+                    }
+                })
+                .max();
+            if let Some(best) = best {
+                seeds.push((best, v));
             }
-            if graph.kind(next) == NodeKind::Model {
-                reached.push(next);
-            } else {
-                queue.push_back(next);
+        }
+        pass += 1;
+        spread(
+            cx,
+            c,
+            &is_model,
+            &mut seeds,
+            &mut inner,
+            &mut settled,
+            pass,
+            &mut stack,
+        );
+
+        let mut has_model = false;
+        for &v in members.iter().filter(|v| is_model[v.index()]) {
+            has_model = true;
+            longest[v.index()] = match inner[v.index()] {
+                Some((length, Reverse(previous))) => (length + 1, Some(previous)),
+                None => (1, None),
+            };
+        }
+
+        // What later components see also counts this component's models.
+        if has_model {
+            seeds.clear();
+            for &v in members {
+                let from_models = graph
+                    .neighbors_directed(v, Direction::Incoming)
+                    .filter(|&u| here(u) && is_model[u.index()])
+                    .map(|u| key(&longest, u))
+                    .max();
+                if let Some(best) = inner[v.index()].max(from_models) {
+                    seeds.push((best, v));
+                }
+            }
+            pass += 1;
+            spread(
+                cx,
+                c,
+                &is_model,
+                &mut seeds,
+                &mut full,
+                &mut settled,
+                pass,
+                &mut stack,
+            );
+        } else {
+            for &v in members {
+                full[v.index()] = inner[v.index()];
             }
         }
     }
-    reached
+    longest
 }
 
-/// One shortest path from `from` to `to` through non-model nodes, for the evidence.
-fn route_between(cx: &Context<'_>, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
-    let graph = cx.graph;
-    let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
-    let mut queue = VecDeque::from([from]);
-    while let Some(node) = queue.pop_front() {
-        for (_, next) in graph.neighbours(node, Direction::Outgoing) {
-            if next == from || parent.contains_key(&next) {
+/// Gives each node of component `c` the highest seed that reaches it along edges out of
+/// non-models inside the component. Seeds are taken highest first, so a node settled once
+/// already holds the best value, and so does everything it spreads to.
+#[allow(clippy::too_many_arguments)]
+fn spread(
+    cx: &Context<'_>,
+    c: usize,
+    is_model: &[bool],
+    seeds: &mut [(Key, NodeIndex)],
+    value: &mut [Option<Key>],
+    settled: &mut [u32],
+    pass: u32,
+    stack: &mut Vec<NodeIndex>,
+) {
+    seeds.sort_unstable_by(|a, b| b.cmp(a));
+    for &(best, start) in seeds.iter() {
+        if settled[start.index()] == pass {
+            continue;
+        }
+        settled[start.index()] = pass;
+        value[start.index()] = Some(best);
+        stack.clear();
+        stack.push(start);
+        while let Some(v) = stack.pop() {
+            if is_model[v.index()] {
                 continue;
             }
-            parent.insert(next, node);
-            if next == to {
-                let mut path = vec![to];
-                let mut at = to;
-                while let Some(&p) = parent.get(&at) {
-                    path.push(p);
-                    if p == from {
-                        break;
-                    }
-                    at = p;
+            for w in cx.graph.graph.neighbors_directed(v, Direction::Outgoing) {
+                if cx.component_of[w.index()] == c && settled[w.index()] != pass {
+                    settled[w.index()] = pass;
+                    value[w.index()] = Some(best);
+                    stack.push(w);
                 }
-                path.reverse();
-                return path;
-            }
-            if graph.kind(next) != NodeKind::Model {
-                queue.push_back(next);
             }
         }
     }
-    Vec::new()
+}
+
+/// The strongly connected components in topological order (Kahn's algorithm on the
+/// condensation), upstream first.
+fn topological_components(cx: &Context<'_>) -> Vec<usize> {
+    let graph = &cx.graph.graph;
+    let count = cx.components.len();
+    let mut waiting = vec![0usize; count];
+    for edge in graph.raw_edges() {
+        let (a, b) = (
+            cx.component_of[edge.source().index()],
+            cx.component_of[edge.target().index()],
+        );
+        if a != b {
+            waiting[b] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..count).filter(|&c| waiting[c] == 0).collect();
+    let mut next = 0;
+    while next < order.len() {
+        let c = order[next];
+        next += 1;
+        for &v in &cx.components[c] {
+            for w in graph.neighbors_directed(v, Direction::Outgoing) {
+                let d = cx.component_of[w.index()];
+                if d != c {
+                    waiting[d] -= 1;
+                    if waiting[d] == 0 {
+                        order.push(d);
+                    }
+                }
+            }
+        }
+    }
+    order
+}
+
+/// Finds the evidence routes between models: one shortest path from one model to another
+/// through non-model nodes, breadth first with neighbours in id order (so always the same
+/// path). Many models share the walk's arrays: neighbour lists built once, sorted, and marks
+/// stamped per walk instead of a fresh map each time.
+struct Router {
+    /// Outgoing neighbours of node `v`: `targets[offsets[v]..offsets[v + 1]]`, in index order.
+    offsets: Vec<usize>,
+    targets: Vec<NodeIndex>,
+    is_model: Vec<bool>,
+    parent: Vec<NodeIndex>,
+    stamp: Vec<u32>,
+    walk: u32,
+    queue: VecDeque<NodeIndex>,
+}
+
+impl Router {
+    fn new(cx: &Context<'_>) -> Router {
+        let graph = &cx.graph.graph;
+        let n = graph.node_count();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut targets = Vec::with_capacity(graph.edge_count());
+        offsets.push(0);
+        for v in graph.node_indices() {
+            let start = targets.len();
+            targets.extend(graph.neighbors_directed(v, Direction::Outgoing));
+            targets[start..].sort_unstable();
+            offsets.push(targets.len());
+        }
+        Router {
+            offsets,
+            targets,
+            is_model: cx
+                .graph
+                .nodes()
+                .map(|v| cx.graph.kind(v) == NodeKind::Model)
+                .collect(),
+            parent: vec![NodeIndex::end(); n],
+            stamp: vec![0; n],
+            walk: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// One shortest path from `from` to `to` through non-model nodes, for the evidence.
+    fn route(&mut self, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
+        self.walk += 1;
+        let walk = self.walk;
+        self.queue.clear();
+        self.queue.push_back(from);
+        while let Some(node) = self.queue.pop_front() {
+            let (start, end) = (self.offsets[node.index()], self.offsets[node.index() + 1]);
+            for i in start..end {
+                let next = self.targets[i];
+                if next == from || self.stamp[next.index()] == walk {
+                    continue;
+                }
+                self.stamp[next.index()] = walk;
+                self.parent[next.index()] = node;
+                if next == to {
+                    let mut path = vec![to];
+                    let mut at = to;
+                    loop {
+                        let p = self.parent[at.index()];
+                        path.push(p);
+                        if p == from {
+                            break;
+                        }
+                        at = p;
+                    }
+                    path.reverse();
+                    return path;
+                }
+                if !self.is_model[next.index()] {
+                    self.queue.push_back(next);
+                }
+            }
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+    use crate::graph::{EdgeData, LineageGraph, NodeData};
+    use crate::node::NodeId;
+
+    /// The rule as SPEC.md words it: one walk per model through non-models, then the longest
+    /// path over the precedence relation by Kahn's order, ties to the smallest id.
+    fn longest_by_walking_from_every_model(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
+        let graph = cx.graph;
+        let models: Vec<NodeIndex> = graph.nodes_of_kind(NodeKind::Model).collect();
+        let mut predecessors: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
+        let mut successors: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
+        for &model in &models {
+            let mut seen = HashSet::from([model]);
+            let mut queue = VecDeque::from([model]);
+            while let Some(node) = queue.pop_front() {
+                for (_, next) in graph.neighbours(node, Direction::Outgoing) {
+                    if !seen.insert(next) {
+                        continue;
+                    }
+                    if graph.kind(next) != NodeKind::Model {
+                        queue.push_back(next);
+                    } else if !cx.same_component(model, next) {
+                        predecessors.entry(next).or_default().push(model);
+                        successors.entry(model).or_default().push(next);
+                    }
+                }
+            }
+        }
+        let mut longest = vec![(0, None); graph.node_count()];
+        let mut waiting: HashMap<NodeIndex, usize> = models
+            .iter()
+            .map(|&m| (m, predecessors.get(&m).map_or(0, Vec::len)))
+            .collect();
+        let mut ready: VecDeque<NodeIndex> =
+            models.iter().copied().filter(|m| waiting[m] == 0).collect();
+        while let Some(model) = ready.pop_front() {
+            let best = predecessors
+                .get(&model)
+                .into_iter()
+                .flatten()
+                .map(|&p| (longest[p.index()].0, p))
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            longest[model.index()] = match best {
+                Some((length, p)) => (length + 1, Some(p)),
+                None => (1, None),
+            };
+            for &next in successors.get(&model).into_iter().flatten() {
+                let count = waiting.entry(next).or_default();
+                *count -= 1;
+                if *count == 0 {
+                    ready.push_back(next);
+                }
+            }
+        }
+        longest
+    }
+
+    fn random_graph(seed: u64, nodes: usize, edges: usize) -> LineageGraph {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut random = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let mut lineage = LineageGraph::default();
+        let kinds = [
+            NodeKind::Model,
+            NodeKind::Dataset,
+            NodeKind::Job,
+            NodeKind::Dataset,
+            NodeKind::Service,
+            NodeKind::Principal,
+        ];
+        let mut ids: Vec<NodeId> = (0..nodes)
+            .map(|i| NodeId::new(kinds[random(kinds.len())], &format!("n{i:03}")))
+            .collect();
+        ids.sort();
+        let index: Vec<NodeIndex> = ids
+            .into_iter()
+            .map(|id| lineage.graph.add_node(NodeData { id, manifest: None }))
+            .collect();
+        let mut pairs = HashSet::new();
+        for _ in 0..edges {
+            // Mostly forward edges, so there are long chains, and some back edges for loops.
+            let a = random(nodes);
+            let b = if random(8) == 0 {
+                random(nodes)
+            } else {
+                (a + 1 + random(4)).min(nodes - 1)
+            };
+            if pairs.insert((a, b)) {
+                lineage
+                    .graph
+                    .add_edge(index[a], index[b], EdgeData::default());
+            }
+        }
+        lineage
+    }
+
+    #[test]
+    fn one_pass_over_the_components_finds_the_chains_of_a_walk_from_every_model() {
+        let mut longest_seen = 0;
+        for seed in 0..400u64 {
+            let nodes = 2 + (seed as usize % 40);
+            let graph = random_graph(seed, nodes, nodes * (1 + seed as usize % 3));
+            let cx = Context::new(&graph);
+            let expected = longest_by_walking_from_every_model(&cx);
+            assert_eq!(longest_chains(&cx), expected, "seed {seed}");
+            longest_seen = expected
+                .iter()
+                .map(|l| l.0)
+                .max()
+                .unwrap_or(0)
+                .max(longest_seen);
+        }
+        assert!(longest_seen >= 4, "the graphs hold long chains");
+    }
+
+    #[test]
+    fn a_million_node_chain_needs_no_deep_stack() {
+        let mut lineage = LineageGraph::default();
+        let mut previous = None;
+        for i in 0..1_000_000 {
+            let kind = if i % 2 == 0 {
+                NodeKind::Model
+            } else {
+                NodeKind::Dataset
+            };
+            let id = NodeId::new(kind, &format!("n{i:07}"));
+            let node = lineage.graph.add_node(NodeData { id, manifest: None });
+            if let Some(previous) = previous {
+                lineage.graph.add_edge(previous, node, EdgeData::default());
+            }
+            previous = Some(node);
+        }
+        let cx = Context::new(&lineage);
+        let longest = longest_chains(&cx);
+        assert_eq!(longest[999_998].0, 500_000);
+    }
 }
