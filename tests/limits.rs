@@ -274,6 +274,38 @@ fn scan_export_and_query(loop_entities: usize, side: usize, bounds: [u64; 3]) {
     }
 }
 
+/// A folder tree as deep as paths allow (1,900 levels, about 3,800 bytes of path against
+/// Linux's 4,096): discovery walked it by recursion, which in 1 MiB of stack overflowed in
+/// both debug and release builds.
+#[test]
+fn a_deep_folder_tree_needs_no_deep_stack() {
+    let deployment = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut deep = deployment.path().to_path_buf();
+    for _ in 0..1_900 {
+        deep.push("d");
+    }
+    std::fs::create_dir_all(&deep).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    std::fs::write(
+        deep.join("m.yaml"),
+        "kind: model\nname: deep\ninputs: [x]\noutputs: [x]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cwd = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = measured(
+        cwd.path(),
+        &[
+            "scan",
+            path_str(deployment.path()),
+            "--no-store",
+            "--format",
+            "json",
+        ],
+        256 * MIB,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("\"model:deep\""), "{}", run.stdout);
+}
+
 // Peaks measured on the debug binary: scan 70 MB, export 150 MB, query 50 MB.
 #[test]
 fn a_20000_node_loop_needs_no_deep_stack() {

@@ -753,7 +753,7 @@ fn discover(
     facts: &mut Facts,
 ) -> Result<Vec<Found>, IngestError> {
     let mut files = Vec::new();
-    walk(root, root, &mut files, facts)?;
+    walk(root, &mut files, facts)?;
     files.sort();
     let mut found = Vec::new();
     for (display, path) in files {
@@ -846,12 +846,13 @@ fn discover(
     Ok(found)
 }
 
-/// Collects files below `dir`, skipping hidden folders and never following linked folders
+/// Collects files below `root`, skipping hidden folders and never following linked folders
 /// (which could loop). A folder below the root that cannot be listed, and a link that leads
-/// nowhere or in a circle, is noted in `facts` and passed over.
+/// nowhere or in a circle, is noted in `facts` and passed over. Depth first in name order,
+/// with a stack of open listings instead of recursion, so that a deep folder tree cannot
+/// exhaust the thread's stack.
 fn walk(
     root: &Path,
-    dir: &Path,
     out: &mut Vec<(String, PathBuf)>,
     facts: &mut Facts,
 ) -> Result<(), IngestError> {
@@ -863,22 +864,32 @@ fn walk(
             .collect::<Vec<_>>()
             .join("/")
     };
-    let listing = match std::fs::read_dir(dir) {
-        Ok(listing) => listing,
-        Err(source) if dir == root => {
-            return Err(IngestError::Io {
-                path: dir.display().to_string(),
-                source,
-            });
+    let mut open: Vec<std::vec::IntoIter<std::fs::DirEntry>> = Vec::new();
+    let mut next_dir = Some(root.to_path_buf());
+    loop {
+        if let Some(dir) = next_dir.take() {
+            match std::fs::read_dir(&dir) {
+                Ok(listing) => {
+                    let mut entries: Vec<_> = listing.filter_map(Result::ok).collect();
+                    entries.sort_by_key(|e| e.file_name());
+                    open.push(entries.into_iter());
+                }
+                Err(source) if dir == root => {
+                    return Err(IngestError::Io {
+                        path: dir.display().to_string(),
+                        source,
+                    });
+                }
+                Err(error) => facts.unreadable(&format!("{}/", display(&dir)), &error),
+            }
         }
-        Err(error) => {
-            facts.unreadable(&format!("{}/", display(dir)), &error);
-            return Ok(());
-        }
-    };
-    let mut entries: Vec<_> = listing.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
+        let Some(listing) = open.last_mut() else {
+            break;
+        };
+        let Some(entry) = listing.next() else {
+            open.pop();
+            continue;
+        };
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         let Ok(file_type) = entry.file_type() else {
@@ -886,7 +897,7 @@ fn walk(
         };
         if file_type.is_dir() {
             if !name.starts_with('.') {
-                walk(root, &path, out, facts)?;
+                next_dir = Some(path);
             }
         } else if file_type.is_file() {
             out.push((display(&path), path));
