@@ -246,10 +246,8 @@ pub fn extract_tables_by_statement(
         if piece.iter().all(|t| is_blank(&t.token)) {
             continue;
         }
-        // Padding to the piece's place keeps the parser's "Line: N" true for the whole file.
         let at = first.span.start;
-        let mut text = "\n".repeat(at.line.saturating_sub(1) as usize);
-        text.push_str(&" ".repeat(at.column.saturating_sub(1) as usize));
+        let mut text = String::new();
         for token in piece {
             text.push_str(&token.token.to_string());
         }
@@ -258,7 +256,10 @@ pub fn extract_tables_by_statement(
                 reads.extend(tables.reads);
                 writes.extend(tables.writes);
             }
-            Err(err) => errors.push(err),
+            // The statement is parsed on its own (padding it to its place in the file made
+            // many statements cost time quadratic in the file's size), so its "Line: N" is
+            // moved to where it starts in the file.
+            Err(err) => errors.push(SqlError(shift_location(&err.0, at.line, at.column))),
         }
     }
     let tables = SqlTables {
@@ -266,6 +267,32 @@ pub fn extract_tables_by_statement(
         writes: writes.into_iter().collect(),
     };
     (tables, errors)
+}
+
+/// Moves the last `Line: N, Column: M` of a parser message about a statement's own text to
+/// the file, where the statement starts at line `line` and column `column`.
+fn shift_location(message: &str, line: u64, column: u64) -> String {
+    let shifted = || {
+        let start = message.rfind("Line: ")?;
+        let rest = &message[start + "Line: ".len()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let n: u64 = rest[..digits].parse().ok()?;
+        let rest = rest[digits..].strip_prefix(", Column: ")?;
+        let digits_m = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let m: u64 = rest[..digits_m].parse().ok()?;
+        let file_line = n.saturating_add(line.saturating_sub(1));
+        let file_column = if n == 1 {
+            m.saturating_add(column.saturating_sub(1))
+        } else {
+            m
+        };
+        Some(format!(
+            "{}Line: {file_line}, Column: {file_column}{}",
+            &message[..start],
+            &rest[digits_m..]
+        ))
+    };
+    shifted().unwrap_or_else(|| message.to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1402,6 +1429,32 @@ mod tests {
             assert!(err.0.starts_with("cannot parse SQL: "), "{err}");
             assert!(!err.0.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn many_statements_that_do_not_parse_cost_linear_time_and_keep_their_lines() {
+        // fuzz/regressions/sql: each statement was padded to its place in the file and
+        // parsed again, quadratic in the file's size (4 KB of `x;` took seconds).
+        let text = "x;\n".repeat(5_000);
+        let (tables, errors) = extract_tables_by_statement(&text, None);
+        assert!(tables.reads.is_empty() && tables.writes.is_empty());
+        assert_eq!(errors.len(), 5_000);
+        assert!(
+            errors[0].0.contains("Line: 1, Column: 1"),
+            "{}",
+            errors[0].0
+        );
+        assert!(
+            errors[4_999].0.contains("Line: 5000, Column: 1"),
+            "{}",
+            errors[4_999].0
+        );
+        let (_, errors) = extract_tables_by_statement("SELECT 1; x", None);
+        assert!(
+            errors[0].0.contains("Line: 1, Column: 11"),
+            "{}",
+            errors[0].0
+        );
     }
 
     #[test]
