@@ -92,6 +92,8 @@ pub fn run(args: ExportArgs) -> Outcome {
     }
     let snapshot = load(&args)?;
     let full = Diagram::from_snapshot(&snapshot);
+    // The diagram holds what is drawn; on a large lineage the snapshot is hundreds of MB.
+    drop(snapshot);
     let selection = Selection {
         focus: args.focus.clone(),
         depth: args.depth,
@@ -105,7 +107,14 @@ pub fn run(args: ExportArgs) -> Outcome {
         models_only: args.models_only,
         findings_only: args.findings_only,
     };
-    let diagram = select::select(&full, &selection)?;
+    // A selection that leaves nothing out would be a copy of the whole diagram.
+    let everything =
+        selection.focus.is_none() && !selection.models_only && !selection.findings_only;
+    let diagram = if everything {
+        full
+    } else {
+        select::select(&full, &selection)?
+    };
     advise(&diagram, &selection, args.format);
 
     let cluster = match args.cluster {
