@@ -371,12 +371,14 @@ pub fn render(data: &[u8]) {
                     file: f.clone(),
                     line: i as u64,
                     count: 3,
-                    first_seen: e.clone(),
-                    last_seen: d.clone(),
+                    // Times are printed by lintage itself (`Timestamp`), never taken from input.
+                    first_seen: "2026-11-01T00:00:03Z".into(),
+                    last_seen: "2026-11-28T23:59:10.5Z".into(),
                     from: a.clone(),
                     to: b.clone(),
                 },
-                Evidence::manifest_line(f, i, c, d),
+                // The key is a manifest key lintage names (`inputs`, `consumers`).
+                Evidence::manifest_line(f, i, "inputs", d),
             ]);
             if i % 2 == 1 {
                 finding.loop_kind = Some(LoopKind::Hidden);
