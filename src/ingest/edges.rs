@@ -86,6 +86,14 @@ impl Interner {
     }
 }
 
+/// Merges `observation` into a slot, or fills it.
+fn record(slot: &mut Option<Observation>, observation: &Observation) {
+    match slot {
+        Some(existing) => existing.merge(observation),
+        None => *slot = Some(*observation),
+    }
+}
+
 /// Asks the CPU to start fetching `value`'s memory.
 fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
@@ -185,10 +193,10 @@ impl ObservedEdges {
     /// Applies the updates `add_soon` left waiting.
     pub fn flush(&mut self) {
         for (index, action, observation) in std::mem::take(&mut self.pending) {
-            match &mut self.slots[index as usize][action as usize] {
-                Some(existing) => existing.merge(&observation),
-                slot => *slot = Some(observation),
-            }
+            record(
+                &mut self.slots[index as usize][action as usize],
+                &observation,
+            );
         }
     }
 
@@ -200,10 +208,7 @@ impl ObservedEdges {
         observation: &Observation,
     ) {
         let index = self.index_of(principal, resource);
-        match &mut self.slots[index][action as usize] {
-            Some(existing) => existing.merge(observation),
-            slot => *slot = Some(*observation),
-        }
+        record(&mut self.slots[index][action as usize], observation);
     }
 
     /// The slot index of (principal, resource), made when new.

@@ -80,6 +80,12 @@ impl LogStats {
             });
         }
     }
+    /// Keeps the first `SAMPLES_PER_FILE` samples of one file's stats, by line.
+    pub fn trim_samples(&mut self) {
+        self.samples.sort();
+        self.samples.truncate(SAMPLES_PER_FILE);
+    }
+
     fn absorb(&mut self, other: LogStats) {
         self.records += other.records;
         self.malformed += other.malformed;
@@ -624,8 +630,7 @@ fn read_line_logs(
             // Appended: what was read before, and the new lines.
             read.edges.merge_from(before.edges_of(log.index));
             read.stats.absorb(before.stats.clone());
-            read.stats.samples.sort();
-            read.stats.samples.truncate(SAMPLES_PER_FILE);
+            read.stats.trim_samples();
             facts.reuse.appended += 1;
         } else {
             facts.reuse.read += 1;

@@ -126,6 +126,8 @@ struct Block {
     file: usize,
     first_line: u64,
     bytes: Vec<u8>,
+    /// Lines in `bytes` (the reader counts them to number the next block).
+    lines: u64,
     /// A malformed line the reader met itself: too long, or where the file breaks off.
     note: Option<(u64, String)>,
 }
@@ -218,16 +220,10 @@ pub fn read(logs: &[LineLog<'_>], progress: Option<&Progress>) -> Vec<std::io::R
                 outcome.unwrap_or_else(|| Err(std::io::Error::other("a reader thread failed")))?;
             read.digest = digest;
             read.end = end;
-            trim_samples(&mut read.stats);
+            read.stats.trim_samples();
             Ok(read)
         })
         .collect()
-}
-
-/// Keeps the first `SAMPLES_PER_FILE` samples of a file, by line.
-fn trim_samples(stats: &mut LogStats) {
-    stats.samples.sort();
-    stats.samples.truncate(SAMPLES_PER_FILE);
 }
 
 fn parse_block(
@@ -287,8 +283,7 @@ fn parse_block(
             ),
             Ok(None) => {}
             Err((line, reason)) => {
-                let ends = first + memchr::memchr_iter(b'\n', bytes).count() as u64;
-                if (first..=ends).contains(line) {
+                if (first..first + block.lines).contains(line) {
                     stats.malformed_at(display, *line, reason.clone());
                 }
             }
@@ -296,7 +291,7 @@ fn parse_block(
     }
     read.stats.absorb(stats);
     if read.stats.samples.len() > 4 * SAMPLES_PER_FILE {
-        trim_samples(&mut read.stats);
+        read.stats.trim_samples();
     }
 }
 
@@ -367,6 +362,7 @@ fn note(file: usize, line: u64, reason: String) -> Block {
         file,
         first_line: line,
         bytes: Vec::new(),
+        lines: 0,
         note: Some((line, reason)),
     }
 }
@@ -473,6 +469,7 @@ fn stream(
                 file,
                 first_line: line,
                 bytes: buf,
+                lines,
                 note: None,
             };
             if !send(block) {
