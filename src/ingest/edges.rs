@@ -118,16 +118,110 @@ fn pair_hash(pair: u64) -> u64 {
     x ^ (x >> 29)
 }
 
+/// The slot index of each (principal id, resource id) pair: open addressing with linear
+/// probing over one array, so that the place a pair will be looked up is known from its hash
+/// alone and can be fetched from memory while other lines are parsed (a general hash table
+/// hides that place).
+#[derive(Debug)]
+struct PairTable {
+    /// `(pair, slot index)`; `EMPTY` as the index marks a free place.
+    places: Vec<(u64, u32)>,
+    len: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl Default for PairTable {
+    fn default() -> PairTable {
+        PairTable {
+            places: vec![(0, EMPTY); 64],
+            len: 0,
+        }
+    }
+}
+
+impl PairTable {
+    fn start(&self, hash: u64) -> usize {
+        // The length is a power of two.
+        hash as usize & (self.places.len() - 1)
+    }
+
+    fn prefetch(&self, hash: u64) {
+        prefetch(&self.places[self.start(hash)]);
+    }
+
+    fn find(&self, key: u64, hash: u64) -> Option<u32> {
+        let mask = self.places.len() - 1;
+        let mut at = self.start(hash);
+        loop {
+            let (k, index) = self.places[at];
+            if index == EMPTY {
+                return None;
+            }
+            if k == key {
+                return Some(index);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The index stored for `key`, or `new_index` after storing it.
+    fn find_or_insert(&mut self, key: u64, hash: u64, new_index: u32) -> u32 {
+        let mask = self.places.len() - 1;
+        let mut at = self.start(hash);
+        loop {
+            let (k, index) = self.places[at];
+            if index == EMPTY {
+                break;
+            }
+            if k == key {
+                return index;
+            }
+            at = (at + 1) & mask;
+        }
+        self.places[at] = (key, new_index);
+        self.len += 1;
+        // At most 5/8 full, so that probe runs stay short.
+        if self.len * 8 > self.places.len() * 5 {
+            self.grow();
+        }
+        new_index
+    }
+
+    fn grow(&mut self) {
+        let doubled = vec![(0, EMPTY); self.places.len() * 2];
+        let old = std::mem::replace(&mut self.places, doubled);
+        let mask = self.places.len() - 1;
+        for (key, index) in old.into_iter().filter(|&(_, index)| index != EMPTY) {
+            let mut at = self.start(pair_hash(key));
+            while self.places[at].1 != EMPTY {
+                at = (at + 1) & mask;
+            }
+            self.places[at] = (key, index);
+        }
+    }
+}
+
+/// An update `add_soon` keeps until its batch is applied.
+#[derive(Debug)]
+struct Pending {
+    key: u64,
+    hash: u64,
+    action: Action,
+    observation: Observation,
+}
+
 /// Observed edges, keyed by (principal, resource, action).
 #[derive(Debug, Default)]
 pub struct ObservedEdges {
     names: Interner,
-    /// (pair, index into `pairs` and `slots`).
-    table: HashTable<(u64, u32)>,
+    table: PairTable,
     pairs: Vec<u64>,
     slots: Vec<[Option<Observation>; 2]>,
-    /// Updates whose slot is being fetched from memory (see `add_soon`).
-    pending: Vec<(u32, Action, Observation)>,
+    /// Updates whose memory is being fetched (see `add_soon`).
+    pending: Vec<Pending>,
+    /// The slot index of each pending update, once looked up.
+    pending_slots: Vec<usize>,
 }
 
 /// Updates `add_soon` collects before applying them: enough for their cache misses to
@@ -159,6 +253,11 @@ impl ObservedEdges {
 
     /// Like `add`, but the update may wait until `flush` (or until a batch is full), so that
     /// the memory of several edges is fetched at once. Call `flush` before reading.
+    ///
+    /// A batch goes in two steps, each starting the memory fetches the next one needs: here
+    /// the names are interned (a small table, in cache) and the pair's place in the pair
+    /// table is fetched; `flush` then finds every pair's slot and fetches it, and only then
+    /// updates the slots.
     #[allow(clippy::too_many_arguments)]
     pub fn add_soon(
         &mut self,
@@ -171,20 +270,21 @@ impl ObservedEdges {
         file: usize,
         line: u64,
     ) {
-        let index = self.index_of(principal, resource);
-        prefetch(&self.slots[index][action as usize]);
-        let observation = Observation {
-            count,
-            first_seen,
-            last_seen,
-            file,
-            line,
-        };
-        self.pending.push((
-            u32::try_from(index).unwrap_or(u32::MAX),
+        let key = pair(self.names.id(principal), self.names.id(resource));
+        let hash = pair_hash(key);
+        self.table.prefetch(hash);
+        self.pending.push(Pending {
+            key,
+            hash,
             action,
-            observation,
-        ));
+            observation: Observation {
+                count,
+                first_seen,
+                last_seen,
+                file,
+                line,
+            },
+        });
         if self.pending.len() == BATCH {
             self.flush();
         }
@@ -192,12 +292,22 @@ impl ObservedEdges {
 
     /// Applies the updates `add_soon` left waiting.
     pub fn flush(&mut self) {
-        for (index, action, observation) in std::mem::take(&mut self.pending) {
+        let mut pending_slots = std::mem::take(&mut self.pending_slots);
+        pending_slots.clear();
+        for i in 0..self.pending.len() {
+            let (key, hash) = (self.pending[i].key, self.pending[i].hash);
+            let index = self.index_of_pair(key, hash);
+            prefetch(&self.slots[index]);
+            pending_slots.push(index);
+        }
+        for (update, &index) in self.pending.iter().zip(&pending_slots) {
             record(
-                &mut self.slots[index as usize][action as usize],
-                &observation,
+                &mut self.slots[index][update.action as usize],
+                &update.observation,
             );
         }
+        self.pending.clear();
+        self.pending_slots = pending_slots;
     }
 
     fn merge_one(
@@ -207,32 +317,26 @@ impl ObservedEdges {
         action: Action,
         observation: &Observation,
     ) {
-        let index = self.index_of(principal, resource);
+        let key = pair(self.names.id(principal), self.names.id(resource));
+        let index = self.index_of_pair(key, pair_hash(key));
         record(&mut self.slots[index][action as usize], observation);
     }
 
-    /// The slot index of (principal, resource), made when new.
-    fn index_of(&mut self, principal: &str, resource: &str) -> usize {
-        let key = pair(self.names.id(principal), self.names.id(resource));
-        let hash = pair_hash(key);
-        match self.table.find(hash, |&(k, _)| k == key) {
-            Some(&(_, index)) => index as usize,
-            None => {
-                let index = self.slots.len();
-                self.pairs.push(key);
-                self.slots.push([None, None]);
-                let index_u32 = u32::try_from(index).unwrap_or(u32::MAX);
-                self.table
-                    .insert_unique(hash, (key, index_u32), |&(k, _)| pair_hash(k));
-                index
-            }
+    /// The slot index of a pair, made when new.
+    fn index_of_pair(&mut self, key: u64, hash: u64) -> usize {
+        let new_index = u32::try_from(self.slots.len()).unwrap_or(EMPTY - 1);
+        let index = self.table.find_or_insert(key, hash, new_index);
+        if index == new_index && self.slots.len() == new_index as usize {
+            self.pairs.push(key);
+            self.slots.push([None, None]);
         }
+        index as usize
     }
 
     pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {
         debug_assert!(self.pending.is_empty(), "flush before reading");
         let key = pair(self.names.find(principal)?, self.names.find(resource)?);
-        let &(_, index) = self.table.find(pair_hash(key), |&(k, _)| k == key)?;
+        let index = self.table.find(key, pair_hash(key))?;
         self.slots[index as usize][action as usize].as_ref()
     }
 
@@ -364,6 +468,26 @@ mod tests {
                 ("ab", 1, Action::Read)
             ]
         );
+    }
+
+    #[test]
+    fn many_pairs_survive_the_pair_table_growing() {
+        let t = Timestamp(0);
+        let mut edges = ObservedEdges::default();
+        for i in 0..50_000u64 {
+            let (p, r) = (format!("p{}", i % 211), format!("r{i}"));
+            edges.add_soon(&p, &r, Action::Read, i + 1, t, t, 0, i + 1);
+            edges.add_soon(&p, &r, Action::Read, 1, t, t, 0, i + 2);
+        }
+        edges.flush();
+        assert_eq!(edges.len(), 50_000);
+        for i in (0..50_000u64).step_by(997) {
+            let (p, r) = (format!("p{}", i % 211), format!("r{i}"));
+            let seen = edges.get(&p, &r, Action::Read).map(|o| (o.count, o.line));
+            assert_eq!(seen, Some((i + 2, i + 1)));
+            assert!(edges.get(&p, &r, Action::Write).is_none());
+        }
+        assert!(edges.get("p0", "r1", Action::Read).is_none());
     }
 
     #[test]
