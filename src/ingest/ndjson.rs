@@ -57,7 +57,7 @@ pub fn read_block(
     stats: &mut LogStats,
     sql_cache: &mut SqlCache,
 ) {
-    for (this, raw) in (first_line..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
+    for (this, raw) in (first_line..).zip(lines_of(bytes)) {
         // A byte-order mark some Windows tools write is no part of the first record.
         let raw = if this == 1 {
             raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
@@ -96,6 +96,18 @@ pub fn read_block(
         }
     }
     edges.flush();
+}
+
+/// The lines of a block, each with its `\n` (the last may lack one), found with memchr's
+/// vectorised search rather than a byte at a time.
+fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let rest = bytes.get(start..).filter(|rest| !rest.is_empty())?;
+        let length = memchr::memchr(b'\n', rest).map_or(rest.len(), |at| at + 1);
+        start += length;
+        Some(&rest[..length])
+    })
 }
 
 fn trim_ascii(mut bytes: &[u8]) -> &[u8] {
@@ -299,7 +311,18 @@ fn record_edges(
 }
 
 fn non_empty<'a>(value: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    value.as_deref().map(trim).filter(|s| !s.is_empty())
+}
+
+/// `str::trim`, without its Unicode search for the usual value that starts and ends with a
+/// visible ASCII character.
+fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    if visible(text.as_bytes().first()) && visible(text.as_bytes().last()) {
+        text
+    } else {
+        text.trim()
+    }
 }
 
 fn shorten(text: &str) -> String {
@@ -313,6 +336,40 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_split_as_split_inclusive_splits_them() {
+        for text in [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\n",
+            b"a\nb",
+            b"\n\na\n\nbc\n",
+            b"{\"x\":1}\r\n{\"y\":2}",
+        ] {
+            let expected: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+            assert_eq!(lines_of(text).collect::<Vec<_>>(), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_quick_trim_trims_as_str_trim_does() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}a",
+            "a\u{3000}",
+            "\ta b\n",
+            "é",
+            "a\u{7f}",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
 
     fn read(text: &str) -> (ObservedEdges, LogStats) {
         let fields = FieldMap::default();
