@@ -51,10 +51,10 @@ struct Interner {
 impl Interner {
     fn id(&mut self, name: &str) -> u32 {
         let hash = xxh3_64(name.as_bytes());
-        let (spans, hashes, arena) = (&self.spans, &self.hashes, &self.arena);
+        let (spans, arena) = (&self.spans, &self.arena);
         let found = self.table.find(hash, |&id| {
             let (start, end) = spans[id as usize];
-            hashes[id as usize] == hash && &arena[start as usize..end as usize] == name.as_bytes()
+            same_bytes(&arena[start as usize..end as usize], name.as_bytes())
         });
         if let Some(&id) = found {
             return id;
@@ -84,6 +84,33 @@ impl Interner {
         // Only whole `&str`s go into the arena, so every span is valid UTF-8.
         std::str::from_utf8(&self.arena[start as usize..end as usize]).unwrap_or_default()
     }
+}
+
+/// `a == b`, compared eight bytes at a time in line: names are short, and a call to the C
+/// library's `memcmp` for each (what slice equality does) was a tenth of a scan.
+#[inline]
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let words_match = a_words
+        .by_ref()
+        .zip(b_words.by_ref())
+        .all(|(x, y)| word(x) == word(y));
+    words_match
+        && a_words
+            .remainder()
+            .iter()
+            .zip(b_words.remainder())
+            .all(|(x, y)| x == y)
+}
+
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bytes);
+    u64::from_le_bytes(word)
 }
 
 /// Merges `observation` into a slot, or fills it.
@@ -468,6 +495,23 @@ mod tests {
                 ("ab", 1, Action::Read)
             ]
         );
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let texts: Vec<Vec<u8>> = (0..40)
+            .map(|n| (0..n).map(|i| b'a' + (i % 3) as u8).collect())
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_bytes(a, b), a == b);
+                for at in 0..a.len() {
+                    let mut changed = a.clone();
+                    changed[at] ^= 1;
+                    assert!(!same_bytes(a, &changed));
+                }
+            }
+        }
     }
 
     #[test]

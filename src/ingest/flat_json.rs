@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 
+use super::edges::same_bytes;
 use super::ndjson::RawRecord;
 use crate::config::FieldMap;
 
@@ -33,12 +34,19 @@ const MAX_DEPTH: u32 = 64;
 /// Parses one line (without its line break) into the fields `fields` names, borrowed from the
 /// line, or says that the line needs `parse_line`.
 pub fn parse_record<'a>(line: &'a [u8], fields: &FieldMap) -> Step<RawRecord<'a>> {
+    let mut record = RawRecord::default();
+    parse_into(line, fields, &mut record)?;
+    Ok(record)
+}
+
+/// `parse_record` into a record the caller holds, which should start empty: a record is
+/// large, and returning it by value moved it a few times a line.
+pub fn parse_into<'a>(line: &'a [u8], fields: &FieldMap, record: &mut RawRecord<'a>) -> Step<()> {
     let keys = Keys::new(fields);
     // One check of the whole line is cheaper than one per value; a line that is not UTF-8
     // throughout (serde_json lets ignored strings be anything) is left to serde_json.
     let text = std::str::from_utf8(line).map_err(|_| Fallback)?;
     let mut p = Cursor { b: line, i: 0 };
-    let mut record = RawRecord::default();
     p.skip_ws();
     p.expect(b'{')?;
     p.skip_ws();
@@ -64,7 +72,7 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldMap) -> Step<RawRecord<'a>
                         }
                         _ => return Err(Fallback),
                     };
-                    *record_text(&mut record, n) = value;
+                    *record_text(record, n) = value;
                 }
                 Some(Slot::Count) => {
                     record.count = match p.peek() {
@@ -94,7 +102,7 @@ pub fn parse_record<'a>(line: &'a [u8], fields: &FieldMap) -> Step<RawRecord<'a>
     }
     p.skip_ws();
     if p.i == line.len() {
-        Ok(record)
+        Ok(())
     } else {
         Err(Fallback)
     }
@@ -133,9 +141,9 @@ impl<'f> Keys<'f> {
 
     #[inline]
     fn slot(&self, key: &[u8]) -> Option<Slot> {
-        if let Some(n) = self.text.iter().position(|name| *name == key) {
+        if let Some(n) = self.text.iter().position(|name| same_bytes(name, key)) {
             Some(Slot::Text(n))
-        } else if self.count == key {
+        } else if same_bytes(self.count, key) {
             Some(Slot::Count)
         } else {
             None

@@ -68,11 +68,14 @@ pub fn read_block(
         if line.is_empty() {
             continue;
         }
-        let parsed = flat_json::parse_record(line, options.fields)
-            .or_else(|_| parse_line(line, options.fields));
-        let outcome = parsed.and_then(|record| {
+        let mut record = RawRecord::default();
+        let parsed = match flat_json::parse_into(line, options.fields, &mut record) {
+            Ok(()) => Ok(()),
+            Err(_) => parse_line(line, options.fields).map(|slow| record = slow),
+        };
+        let outcome = parsed.and_then(|()| {
             record_edges(
-                record,
+                &record,
                 options,
                 sql_cache,
                 |principal, resource, action, count, first, last| {
@@ -229,7 +232,7 @@ enum Kept {
 
 /// Turns a parsed line into edges, calling `emit(principal, resource, action, count, first, last)`.
 fn record_edges(
-    record: RawRecord<'_>,
+    record: &RawRecord<'_>,
     options: &LogOptions<'_>,
     sql_cache: &mut SqlCache,
     mut emit: impl FnMut(&str, &str, Action, u64, Timestamp, Timestamp),
