@@ -21,23 +21,37 @@ impl Timestamp {
     /// Parses an RFC 3339 date-time (`2026-11-01T12:00:00Z`, `2026-11-01T12:00:00.25+02:00`).
     /// A lowercase `t`/`z` or a space between date and time is accepted, as RFC 3339 allows.
     pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        Timestamp::parse_rfc3339_with(text, &mut RecentDate::default())
+    }
+
+    /// `parse_rfc3339`, taking the date's day number from `recent` when the date is the one
+    /// parsed last: log records come in time order, so most share their date.
+    pub fn parse_rfc3339_with(text: &str, recent: &mut RecentDate) -> Option<Timestamp> {
         let b = text.as_bytes();
         if b.len() < 20 {
             return None;
         }
-        let year = digits(b, 0, 4)?;
-        let month = digits(b, 5, 2)?;
-        let day = digits(b, 8, 2)?;
+        let days = match recent.days_of(b) {
+            Some(days) => days,
+            None => {
+                let year = digits(b, 0, 4)?;
+                let month = digits(b, 5, 2)?;
+                let day = digits(b, 8, 2)?;
+                if b[4] != b'-' || b[7] != b'-' {
+                    return None;
+                }
+                if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+                    return None;
+                }
+                let days = days_from_civil(year, month, day);
+                recent.remember(b, days);
+                days
+            }
+        };
         let hour = digits(b, 11, 2)?;
         let minute = digits(b, 14, 2)?;
         let second = digits(b, 17, 2)?;
-        if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-            return None;
-        }
-        if b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        if !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
             return None;
         }
         // 60 is a leap second; it is folded onto the next second like most systems do.
@@ -72,7 +86,6 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let days = days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
         secs.checked_mul(NANOS_PER_SEC)
             .and_then(|n| n.checked_add(nanos))
@@ -123,6 +136,31 @@ impl Window {
     pub fn excludes(&self, first: Timestamp, last: Timestamp) -> bool {
         self.since.is_some_and(|since| last < since)
             || self.until.is_some_and(|until| first >= until)
+    }
+}
+
+/// The last valid date `parse_rfc3339_with` parsed (`YYYY-MM-DD`) and its day number.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecentDate {
+    /// The date's ten bytes as two words; `None` until a date is remembered.
+    date: Option<(u64, u16)>,
+    days: i64,
+}
+
+impl RecentDate {
+    fn key(b: &[u8]) -> Option<(u64, u16)> {
+        let head: [u8; 8] = b.get(..8)?.try_into().ok()?;
+        let tail: [u8; 2] = b.get(8..10)?.try_into().ok()?;
+        Some((u64::from_le_bytes(head), u16::from_le_bytes(tail)))
+    }
+
+    fn days_of(&self, b: &[u8]) -> Option<i64> {
+        (self.date.is_some() && self.date == RecentDate::key(b)).then_some(self.days)
+    }
+
+    fn remember(&mut self, b: &[u8], days: i64) {
+        self.date = RecentDate::key(b);
+        self.days = days;
     }
 }
 
@@ -177,6 +215,37 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_date_parses_as_a_fresh_one() {
+        let texts = [
+            "2026-11-01T00:00:03Z",
+            "2026-11-01T23:59:59.5Z",
+            "2026-11-01X00:00:03Z",
+            "2026-11-01T24:00:00Z",
+            "2026-11-01T00:00:03+02:00",
+            "2026-11-02T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2024-02-29t00:00:00z",
+            "2024-02-29 12:00:00Z",
+            "2024-02-29T12:00Z",
+            "2024-02-30T12:00:00Z",
+            "2024-02-29T12:00:00Z",
+            "2024/02/29T12:00:00Z",
+            "2024-02-29T12:00:00Z",
+            "20é4-02-29T12:00:00Z",
+        ];
+        let mut recent = RecentDate::default();
+        for round in 0..2 {
+            for text in texts {
+                assert_eq!(
+                    Timestamp::parse_rfc3339_with(text, &mut recent),
+                    Timestamp::parse_rfc3339(text),
+                    "{text} (round {round})"
+                );
+            }
+        }
+    }
 
     fn round_trip(text: &str) -> String {
         Timestamp::parse_rfc3339(text)

@@ -10,7 +10,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use super::{LogStats, ObservedEdges};
 use super::{flat_json, sql};
 use crate::config::{Action, FieldMap};
-use crate::time::{Timestamp, Window};
+use crate::time::{RecentDate, Timestamp, Window};
 
 /// Distinct SQL texts whose tables are remembered, so that a scheduler's repeated query is
 /// parsed once.
@@ -57,6 +57,7 @@ pub fn read_block(
     stats: &mut LogStats,
     sql_cache: &mut SqlCache,
 ) {
+    let mut recent_date = RecentDate::default();
     for (this, raw) in (first_line..).zip(lines_of(bytes)) {
         // A byte-order mark some Windows tools write is no part of the first record.
         let raw = if this == 1 {
@@ -78,6 +79,7 @@ pub fn read_block(
                 &record,
                 options,
                 sql_cache,
+                &mut recent_date,
                 |principal, resource, action, count, first, last| {
                     edges.add_soon(
                         principal, resource, action, count, first, last, file_index, this,
@@ -235,6 +237,7 @@ fn record_edges(
     record: &RawRecord<'_>,
     options: &LogOptions<'_>,
     sql_cache: &mut SqlCache,
+    recent_date: &mut RecentDate,
     mut emit: impl FnMut(&str, &str, Action, u64, Timestamp, Timestamp),
 ) -> Result<Kept, String> {
     let f = options.fields;
@@ -244,12 +247,14 @@ fn record_edges(
     if count == 0 {
         return Err(format!("`{}` must be a positive whole number", f.count));
     }
-    let time = |value: &Option<Cow<'_, str>>, key: &str| -> Result<Option<Timestamp>, String> {
+    let mut time = |value: &Option<Cow<'_, str>>, key: &str| -> Result<Option<Timestamp>, String> {
         match non_empty(value) {
             None => Ok(None),
-            Some(text) => Timestamp::parse_rfc3339(text).map(Some).ok_or_else(|| {
-                format!("`{key}` is not an RFC 3339 date-time: `{}`", shorten(text))
-            }),
+            Some(text) => Timestamp::parse_rfc3339_with(text, recent_date)
+                .map(Some)
+                .ok_or_else(|| {
+                    format!("`{key}` is not an RFC 3339 date-time: `{}`", shorten(text))
+                }),
         }
     };
     let ts = time(&record.ts, &f.ts)?;
