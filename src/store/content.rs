@@ -1,12 +1,15 @@
 //! What a scan found, as the rows of `content_node`, `content_edge` and `content_finding`
 //! (schema 3), and the hash that lets snapshots that found the same share one copy.
 
+use std::fmt::Write;
+use std::hash::Hash;
+
 use rusqlite::{Transaction, params};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::{declarations_json, int, json, loop_kind_str};
+use super::{declarations_json, int, json_into, loop_kind_str};
 use crate::finding::Finding;
-use crate::graph::LineageGraph;
+use crate::graph::{Declaration, EdgeData, LineageGraph, Seen};
 
 pub(super) struct NodeRow<'a> {
     id: &'a str,
@@ -16,39 +19,43 @@ pub(super) struct NodeRow<'a> {
     owner: Option<&'a str>,
 }
 
-pub(super) struct EdgeRow<'a> {
-    source: &'a str,
-    target: &'a str,
+/// One `content_edge` row; its text values borrow buffers that the next row reuses.
+struct EdgeRow<'r> {
+    source: &'r str,
+    target: &'r str,
     declared: bool,
     observed: bool,
-    declarations: String,
+    declarations: &'r str,
     count: i64,
-    first_seen: Option<String>,
-    last_seen: Option<String>,
-    evidence_file: Option<&'a str>,
+    first_seen: Option<&'r str>,
+    last_seen: Option<&'r str>,
+    evidence_file: Option<&'r str>,
     evidence_line: Option<i64>,
 }
 
-pub(super) struct FindingRow<'a> {
-    fingerprint: &'a str,
-    code: &'a str,
-    rule: &'a str,
+/// One `content_finding` row, as `EdgeRow`.
+struct FindingRow<'r> {
+    fingerprint: &'r str,
+    code: &'r str,
+    rule: &'r str,
     severity: &'static str,
-    subject: &'a str,
-    related: String,
-    path: String,
+    subject: &'r str,
+    related: &'r str,
+    path: &'r str,
     loop_kind: Option<&'static str>,
-    message: &'a str,
-    evidence: String,
+    message: &'r str,
+    evidence: &'r str,
 }
 
-/// The rows one snapshot's content consists of: nodes sorted by id, edges by (source,
-/// target) (in key order, rows append to the b-trees instead of splitting pages), findings
-/// in the order given.
+/// What one snapshot found, in the order its rows are written: nodes sorted by id, edges by
+/// (source, target) (in key order, rows append to the b-trees instead of splitting pages),
+/// findings in the order given. The rows themselves are made one at a time, for the hash
+/// and again for the insert when the content is new, so that both see the same values and
+/// neither keeps 50 000 rows of text in memory.
 pub(super) struct Content<'a> {
     nodes: Vec<NodeRow<'a>>,
-    edges: Vec<EdgeRow<'a>>,
-    findings: Vec<FindingRow<'a>>,
+    edges: Vec<(&'a str, &'a str, &'a EdgeData)>,
+    findings: &'a [Finding],
 }
 
 impl<'a> Content<'a> {
@@ -82,42 +89,6 @@ impl<'a> Content<'a> {
             })
             .collect();
         edges.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let edges = edges
-            .into_iter()
-            .map(|(source, target, data)| {
-                let mut declarations = String::new();
-                declarations_json(&data.declared, &mut declarations);
-                let seen = data.observed.as_ref();
-                EdgeRow {
-                    source,
-                    target,
-                    declared: data.is_declared(),
-                    observed: data.is_observed(),
-                    declarations,
-                    count: seen.map_or(0, |s| int(s.count)),
-                    first_seen: seen.map(|s| s.first_seen.to_string()),
-                    last_seen: seen.map(|s| s.last_seen.to_string()),
-                    evidence_file: seen.map(|s| s.file.as_str()),
-                    evidence_line: seen.map(|s| int(s.line)),
-                }
-            })
-            .collect();
-
-        let findings = findings
-            .iter()
-            .map(|f| FindingRow {
-                fingerprint: &f.fingerprint,
-                code: f.code,
-                rule: f.rule,
-                severity: f.severity.as_str(),
-                subject: &f.subject,
-                related: json(&f.related),
-                path: json(&f.path),
-                loop_kind: f.loop_kind.map(loop_kind_str),
-                message: &f.message,
-                evidence: json(&f.evidence),
-            })
-            .collect();
         Content {
             nodes,
             edges,
@@ -125,50 +96,145 @@ impl<'a> Content<'a> {
         }
     }
 
-    /// `xxh3-128:HEX` of every value of every row, each with its length, so that two
-    /// contents have one hash only when they would write the same rows.
+    /// Calls `each` with every edge row in order.
+    fn edge_rows<E>(&self, mut each: impl FnMut(&EdgeRow<'_>) -> Result<(), E>) -> Result<(), E> {
+        let (mut declared, mut first, mut last) = (Vec::new(), String::new(), String::new());
+        for &(source, target, data) in &self.edges {
+            let declarations = declarations_json(&data.declared, &mut declared);
+            let seen = data.observed.as_ref();
+            if let Some(seen) = seen {
+                first.clear();
+                last.clear();
+                // Writing to a String cannot fail.
+                let _ = write!(first, "{}", seen.first_seen);
+                let _ = write!(last, "{}", seen.last_seen);
+            }
+            each(&EdgeRow {
+                source,
+                target,
+                declared: data.is_declared(),
+                observed: data.is_observed(),
+                declarations,
+                count: seen.map_or(0, |s| int(s.count)),
+                first_seen: seen.map(|_| first.as_str()),
+                last_seen: seen.map(|_| last.as_str()),
+                evidence_file: seen.map(|s| s.file.as_str()),
+                evidence_line: seen.map(|s| int(s.line)),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every finding row in order.
+    fn finding_rows<E>(
+        &self,
+        mut each: impl FnMut(&FindingRow<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (mut related, mut path, mut evidence) = (Vec::new(), Vec::new(), Vec::new());
+        for f in self.findings {
+            each(&FindingRow {
+                fingerprint: &f.fingerprint,
+                code: f.code,
+                rule: f.rule,
+                severity: f.severity.as_str(),
+                subject: &f.subject,
+                related: json_into(&f.related, &mut related),
+                path: json_into(&f.path, &mut path),
+                loop_kind: f.loop_kind.map(loop_kind_str),
+                message: &f.message,
+                evidence: json_into(&f.evidence, &mut evidence),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `xxh3-128:HEX` of everything the rows are made of, each value with its length, and of
+    /// the lintage version that makes rows from them: two contents have one hash only when
+    /// they would write the same rows. Hashing the values, not the rows' text, spares a
+    /// re-scan formatting 50 000 rows only to find them unchanged.
     pub(super) fn hash(&self) -> String {
-        let mut h = Hasher(Xxh3::new());
-        h.text(Some("lintage content 1"));
+        let mut h = Hasher::default();
+        h.text("lintage content 1");
+        h.text(env!("CARGO_PKG_VERSION"));
         h.count(self.nodes.len());
         for n in &self.nodes {
-            h.text(Some(n.id));
-            h.text(Some(n.kind));
-            h.text(n.manifest_file);
-            h.int(n.manifest_line);
-            h.text(n.owner);
+            h.text(n.id);
+            h.text(n.kind);
+            h.opt_text(n.manifest_file);
+            h.opt_int(n.manifest_line);
+            h.opt_text(n.owner);
         }
         h.count(self.edges.len());
-        for e in &self.edges {
-            h.text(Some(e.source));
-            h.text(Some(e.target));
-            h.int(Some(i64::from(e.declared)));
-            h.int(Some(i64::from(e.observed)));
-            h.text(Some(&e.declarations));
-            h.int(Some(e.count));
-            h.text(e.first_seen.as_deref());
-            h.text(e.last_seen.as_deref());
-            h.text(e.evidence_file);
-            h.int(e.evidence_line);
+        for &(source, target, data) in &self.edges {
+            h.text(source);
+            h.text(target);
+            // Destructured whole, so that a new field cannot be left out of the hash.
+            let EdgeData { declared, observed } = data;
+            h.count(declared.len());
+            for Declaration {
+                key,
+                file,
+                line,
+                via,
+            } in declared
+            {
+                h.text(key.key());
+                h.text(file);
+                h.count(*line);
+                h.opt_text(via.as_ref().map(|v| v.as_str()));
+            }
+            match observed {
+                None => h.tag(0),
+                Some(Seen {
+                    count,
+                    first_seen,
+                    last_seen,
+                    file,
+                    line,
+                }) => {
+                    h.tag(1);
+                    h.int(int(*count));
+                    h.int(first_seen.0);
+                    h.int(last_seen.0);
+                    h.text(file);
+                    h.int(int(*line));
+                }
+            }
         }
         h.count(self.findings.len());
-        for f in &self.findings {
+        for finding in self.findings {
+            let Finding {
+                code,
+                rule,
+                severity,
+                subject,
+                related,
+                path,
+                loop_kind,
+                message,
+                evidence,
+                fingerprint,
+            } = finding;
             for text in [
-                f.fingerprint,
-                f.code,
-                f.rule,
-                f.severity,
-                f.subject,
-                &f.related,
-                &f.path,
+                *code,
+                *rule,
+                severity.as_str(),
+                subject,
+                message,
+                fingerprint,
             ] {
-                h.text(Some(text));
+                h.text(text);
             }
-            h.text(f.loop_kind);
-            h.text(Some(f.message));
-            h.text(Some(&f.evidence));
+            for list in [related, path] {
+                h.count(list.len());
+                for item in list {
+                    h.text(item);
+                }
+            }
+            h.opt_text(loop_kind.map(loop_kind_str));
+            evidence.hash(&mut h);
         }
-        format!("xxh3-128:{:032x}", h.0.digest128())
+        h.finish128()
     }
 
     /// Writes the rows as content `id`.
@@ -192,72 +258,121 @@ impl<'a> Content<'a> {
                  declarations, count, first_seen, last_seen, evidence_file, evidence_line)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
-        for e in &self.edges {
-            insert.execute(params![
-                id,
-                e.source,
-                e.target,
-                e.declared,
-                e.observed,
-                e.declarations,
-                e.count,
-                e.first_seen,
-                e.last_seen,
-                e.evidence_file,
-                e.evidence_line,
-            ])?;
-        }
+        self.edge_rows(|e| {
+            insert
+                .execute(params![
+                    id,
+                    e.source,
+                    e.target,
+                    e.declared,
+                    e.observed,
+                    e.declarations,
+                    e.count,
+                    e.first_seen,
+                    e.last_seen,
+                    e.evidence_file,
+                    e.evidence_line,
+                ])
+                .map(drop)
+        })?;
         let mut insert = tx.prepare(
             "INSERT INTO content_finding (content_id, fingerprint, code, rule, severity, subject,
                  related, path, loop_kind, message, evidence)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
-        for f in &self.findings {
-            insert.execute(params![
-                id,
-                f.fingerprint,
-                f.code,
-                f.rule,
-                f.severity,
-                f.subject,
-                f.related,
-                f.path,
-                f.loop_kind,
-                f.message,
-                f.evidence,
-            ])?;
-        }
-        Ok(())
+        self.finding_rows(|f| {
+            insert
+                .execute(params![
+                    id,
+                    f.fingerprint,
+                    f.code,
+                    f.rule,
+                    f.severity,
+                    f.subject,
+                    f.related,
+                    f.path,
+                    f.loop_kind,
+                    f.message,
+                    f.evidence,
+                ])
+                .map(drop)
+        })
     }
 }
 
-/// Feeds values to XXH3 with a tag and a length each, so that no two row lists feed the
-/// same bytes.
-struct Hasher(Xxh3);
+/// Collects values for XXH3, each with a tag or its length so that no two lists of values
+/// give the same bytes, and hashes them a buffer at a time.
+#[derive(Default)]
+struct Hasher {
+    state: Xxh3,
+    buffer: Vec<u8>,
+}
 
 impl Hasher {
-    fn text(&mut self, value: Option<&str>) {
-        match value {
-            None => self.0.update(&[0]),
+    const FLUSH_AT: usize = 64 << 10;
+
+    fn tag(&mut self, tag: u8) {
+        self.buffer.push(tag);
+        self.flush_if_full();
+    }
+
+    fn text(&mut self, text: &str) {
+        self.count(text.len());
+        self.buffer.extend_from_slice(text.as_bytes());
+        self.flush_if_full();
+    }
+
+    fn opt_text(&mut self, text: Option<&str>) {
+        match text {
+            None => self.tag(0),
             Some(text) => {
-                self.0.update(&[1]);
-                self.0.update(&(text.len() as u64).to_le_bytes());
-                self.0.update(text.as_bytes());
+                self.tag(1);
+                self.text(text);
             }
         }
     }
 
-    fn int(&mut self, value: Option<i64>) {
-        match value {
-            None => self.0.update(&[0]),
+    fn int(&mut self, n: i64) {
+        self.buffer.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn opt_int(&mut self, n: Option<i64>) {
+        match n {
+            None => self.tag(0),
             Some(n) => {
-                self.0.update(&[2]);
-                self.0.update(&n.to_le_bytes());
+                self.tag(1);
+                self.int(n);
             }
         }
     }
 
     fn count(&mut self, n: usize) {
-        self.0.update(&(n as u64).to_le_bytes());
+        self.buffer.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.buffer.len() >= Self::FLUSH_AT {
+            self.state.update(&self.buffer);
+            self.buffer.clear();
+        }
+    }
+
+    fn finish128(mut self) -> String {
+        self.state.update(&self.buffer);
+        format!("xxh3-128:{:032x}", self.state.digest128())
+    }
+}
+
+/// For values that derive `Hash` (evidence): `std`'s encoding of strings and lists is
+/// prefix-free too.
+impl std::hash::Hasher for Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+        self.flush_if_full();
+    }
+
+    fn finish(&self) -> u64 {
+        // Only `finish128` gives the hash; `Hash` impls never call this.
+        0
     }
 }

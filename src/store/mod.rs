@@ -931,9 +931,17 @@ fn int<T: TryInto<i64>>(value: T) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
 }
 
-fn json<T: Serialize + ?Sized>(value: &T) -> String {
-    // Vectors of strings and derived-Serialize enums cannot fail to serialize.
-    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+/// `value` as JSON text in `out` (cleared first), borrowed from it: rows made one after
+/// another reuse one buffer.
+fn json_into<'b, T: Serialize + ?Sized>(value: &T, out: &'b mut Vec<u8>) -> &'b str {
+    out.clear();
+    // Vectors of strings and derived-Serialize enums cannot fail to serialize, and serde_json
+    // writes UTF-8.
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.clear();
+        out.extend_from_slice(b"[]");
+    }
+    std::str::from_utf8(out).unwrap_or("[]")
 }
 
 fn loop_kind_str(kind: LoopKind) -> &'static str {
@@ -964,12 +972,16 @@ fn declaration_rows(declarations: &[crate::graph::Declaration]) -> Vec<Declarati
         .collect()
 }
 
-fn declarations_json(declarations: &[crate::graph::Declaration], out: &mut String) {
+/// The `edge.declarations` text of `declarations`, in `out`.
+fn declarations_json<'b>(
+    declarations: &[crate::graph::Declaration],
+    out: &'b mut Vec<u8>,
+) -> &'b str {
     if declarations.is_empty() {
-        out.push_str("[]");
-        return;
+        // Most edges are only observed.
+        return "[]";
     }
-    out.push_str(&json(&declaration_rows(declarations)));
+    json_into(&declaration_rows(declarations), out)
 }
 
 /// Now, as RFC 3339 UTC to the second (`2026-11-01T12:00:00Z`), so that all `created_at`
@@ -1536,6 +1548,100 @@ mod tests {
             fx.analysis.graph.node_count() as i64
         );
         assert_eq!(store.load(third).unwrap().findings.len(), fewer.len());
+    }
+
+    #[test]
+    fn the_content_hash_changes_with_any_value_rows_are_made_of() {
+        let fx = fixture();
+        let graph = &fx.analysis.graph;
+        let findings = &fx.analysis.outcome.findings;
+        let hash = |graph: &LineageGraph, findings: &[Finding]| {
+            content::Content::of(graph, findings).hash()
+        };
+        let base = hash(graph, findings);
+        assert_eq!(base, hash(graph, findings));
+        assert_eq!(
+            base,
+            hash(&synthetic_clone(graph), findings),
+            "another build of the same graph"
+        );
+
+        let observed = graph
+            .graph
+            .edge_indices()
+            .find(|&e| graph.graph[e].observed.is_some())
+            .unwrap();
+        let declared = graph
+            .graph
+            .edge_indices()
+            .find(|&e| !graph.graph[e].declared.is_empty())
+            .unwrap();
+        type Change = Box<dyn Fn(&mut LineageGraph, &mut Vec<Finding>)>;
+        let changes: Vec<(&str, Change)> = vec![
+            (
+                "count",
+                Box::new(move |g, _| {
+                    if let Some(s) = g.graph[observed].observed.as_mut() {
+                        s.count += 1;
+                    }
+                }),
+            ),
+            (
+                "last_seen",
+                Box::new(move |g, _| {
+                    if let Some(s) = g.graph[observed].observed.as_mut() {
+                        s.last_seen.0 += 1;
+                    }
+                }),
+            ),
+            (
+                "evidence line",
+                Box::new(move |g, _| {
+                    if let Some(s) = g.graph[observed].observed.as_mut() {
+                        s.line += 1;
+                    }
+                }),
+            ),
+            (
+                "declaration line",
+                Box::new(move |g, _| g.graph[declared].declared[0].line += 1),
+            ),
+            (
+                "not observed",
+                Box::new(move |g, _| g.graph[observed].observed = None),
+            ),
+            (
+                "a finding's message",
+                Box::new(|_, f| f[0].message.push('.')),
+            ),
+            (
+                "a finding's related",
+                Box::new(|_, f| f[0].related.push("model:x".into())),
+            ),
+            ("a finding fewer", Box::new(|_, f| drop(f.pop()))),
+        ];
+        for (what, change) in changes {
+            let mut changed = synthetic_clone(graph);
+            let mut found = findings.clone();
+            change(&mut changed, &mut found);
+            assert_ne!(base, hash(&changed, &found), "{what}");
+        }
+    }
+
+    /// A copy of `graph` built node by node, edge by edge.
+    fn synthetic_clone(graph: &LineageGraph) -> LineageGraph {
+        let mut copy = LineageGraph::default();
+        copy.manifests = graph.manifests.clone();
+        let mut map = std::collections::HashMap::new();
+        for node in graph.nodes() {
+            map.insert(node, copy.graph.add_node(graph.graph[node].clone()));
+        }
+        for e in graph.graph.edge_indices() {
+            let (from, to) = graph.graph.edge_endpoints(e).unwrap();
+            copy.graph
+                .add_edge(map[&from], map[&to], graph.graph[e].clone());
+        }
+        copy
     }
 
     #[test]
