@@ -972,7 +972,9 @@ fn declaration_rows(declarations: &[crate::graph::Declaration]) -> Vec<Declarati
         .collect()
 }
 
-/// The `edge.declarations` text of `declarations`, in `out`.
+/// The `edge.declarations` text of `declarations`, in `out`: what `json(&declaration_rows(..))`
+/// gives, written field by field (with serde_json's string escaping) because a snapshot
+/// writes one per declared edge.
 fn declarations_json<'b>(
     declarations: &[crate::graph::Declaration],
     out: &'b mut Vec<u8>,
@@ -981,7 +983,33 @@ fn declarations_json<'b>(
         // Most edges are only observed.
         return "[]";
     }
-    json_into(&declaration_rows(declarations), out)
+    out.clear();
+    out.push(b'[');
+    for (i, d) in declarations.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"key\":");
+        json_string(d.key.key(), out);
+        out.extend_from_slice(b",\"file\":");
+        json_string(&d.file, out);
+        out.extend_from_slice(b",\"line\":");
+        out.extend_from_slice(d.line.to_string().as_bytes());
+        out.extend_from_slice(b",\"via\":");
+        match &d.via {
+            Some(via) => json_string(via.as_str(), out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    std::str::from_utf8(out).unwrap_or("[]")
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it.
+fn json_string(text: &str, out: &mut Vec<u8>) {
+    // Writing a string to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// Now, as RFC 3339 UTC to the second (`2026-11-01T12:00:00Z`), so that all `created_at`
@@ -1642,6 +1670,34 @@ mod tests {
                 .add_edge(map[&from], map[&to], graph.graph[e].clone());
         }
         copy
+    }
+
+    #[test]
+    fn declarations_are_written_as_serde_json_writes_them() {
+        use crate::graph::{Declaration, DeclaredAs};
+        let declarations = [
+            Declaration {
+                key: DeclaredAs::Inputs,
+                file: "models/m.yaml".to_string(),
+                line: 4,
+                via: None,
+            },
+            Declaration {
+                key: DeclaredAs::Training,
+                file: "odd \"name\"\\\n\t\u{1}\u{7f}é.yaml".to_string(),
+                line: usize::MAX,
+                via: Some(NodeId::new(NodeKind::Model, "a\"b")),
+            },
+        ];
+        let mut out = Vec::new();
+        for n in 0..=declarations.len() {
+            let expected = if n == 0 {
+                "[]".to_string()
+            } else {
+                serde_json::to_string(&declaration_rows(&declarations[..n])).unwrap()
+            };
+            assert_eq!(declarations_json(&declarations[..n], &mut out), expected);
+        }
     }
 
     #[test]
