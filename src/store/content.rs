@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::Hash;
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Statement, ToSql, Transaction, params};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::{declarations_json, int, json_into, loop_kind_str};
@@ -241,12 +241,14 @@ impl<'a> Content<'a> {
 
     /// Writes the rows as content `id`.
     pub(super) fn insert(&self, tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
-        let mut insert = tx.prepare(
-            "INSERT INTO content_node (content_id, id, kind, manifest_file, manifest_line, owner)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        let mut insert = Batch::new(
+            tx,
+            "content_node (content_id, id, kind, manifest_file, manifest_line, owner)",
+            6,
+            self.nodes.len(),
         )?;
         for n in &self.nodes {
-            insert.execute(params![
+            insert.row(params![
                 id,
                 n.id,
                 n.kind,
@@ -255,50 +257,128 @@ impl<'a> Content<'a> {
                 n.owner
             ])?;
         }
-        let mut insert = tx.prepare(
-            "INSERT INTO content_edge (content_id, source, target, declared, observed,
-                 declarations, count, first_seen, last_seen, evidence_file, evidence_line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        insert.finish()?;
+        let mut insert = Batch::new(
+            tx,
+            "content_edge (content_id, source, target, declared, observed, declarations, count,
+                first_seen, last_seen, evidence_file, evidence_line)",
+            11,
+            self.edges.len(),
         )?;
         self.edge_rows(|e| {
-            insert
-                .execute(params![
-                    id,
-                    e.source,
-                    e.target,
-                    e.declared,
-                    e.observed,
-                    e.declarations,
-                    e.count,
-                    e.first_seen,
-                    e.last_seen,
-                    e.evidence_file,
-                    e.evidence_line,
-                ])
-                .map(drop)
+            insert.row(params![
+                id,
+                e.source,
+                e.target,
+                e.declared,
+                e.observed,
+                e.declarations,
+                e.count,
+                e.first_seen,
+                e.last_seen,
+                e.evidence_file,
+                e.evidence_line,
+            ])
         })?;
-        let mut insert = tx.prepare(
-            "INSERT INTO content_finding (content_id, fingerprint, code, rule, severity, subject,
-                 related, path, loop_kind, message, evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        insert.finish()?;
+        let mut insert = Batch::new(
+            tx,
+            "content_finding (content_id, fingerprint, code, rule, severity, subject, related,
+                path, loop_kind, message, evidence)",
+            11,
+            self.findings.len(),
         )?;
         self.finding_rows(|f| {
-            insert
-                .execute(params![
-                    id,
-                    f.fingerprint,
-                    f.code,
-                    f.rule,
-                    f.severity,
-                    f.subject,
-                    f.related,
-                    f.path,
-                    f.loop_kind,
-                    f.message,
-                    f.evidence,
-                ])
-                .map(drop)
+            insert.row(params![
+                id,
+                f.fingerprint,
+                f.code,
+                f.rule,
+                f.severity,
+                f.subject,
+                f.related,
+                f.path,
+                f.loop_kind,
+                f.message,
+                f.evidence,
+            ])
+        })?;
+        insert.finish()
+    }
+}
+
+/// Inserts a known number of rows `Batch::ROWS` to a statement (`INSERT ... VALUES (..),
+/// (..), ...`), the rest one by one: SQLite's work per statement run costs about as much
+/// as a row's. Values are bound as rows come, so that rows can borrow reused buffers.
+struct Batch<'c> {
+    many: Statement<'c>,
+    one: Statement<'c>,
+    width: usize,
+    /// Rows that go through `many`: the whole batches.
+    batched: usize,
+    /// Rows given so far, and rows bound to `many` and not yet inserted.
+    done: usize,
+    pending: usize,
+}
+
+impl<'c> Batch<'c> {
+    const ROWS: usize = 64;
+
+    fn new(
+        tx: &'c Transaction<'_>,
+        table: &str,
+        width: usize,
+        total: usize,
+    ) -> rusqlite::Result<Batch<'c>> {
+        let row = format!("({})", vec!["?"; width].join(","));
+        let sql = |rows: usize| {
+            format!(
+                "INSERT INTO {table} VALUES {}",
+                vec![row.as_str(); rows].join(",")
+            )
+        };
+        Ok(Batch {
+            many: tx.prepare(&sql(Self::ROWS))?,
+            one: tx.prepare(&sql(1))?,
+            width,
+            batched: total - total % Self::ROWS,
+            done: 0,
+            pending: 0,
         })
+    }
+
+    fn row(&mut self, values: &[&dyn ToSql]) -> rusqlite::Result<()> {
+        debug_assert_eq!(values.len(), self.width);
+        if self.done < self.batched {
+            let base = self.pending * self.width;
+            for (i, value) in values.iter().enumerate() {
+                self.many.raw_bind_parameter(base + i + 1, value)?;
+            }
+            self.pending += 1;
+            if self.pending == Self::ROWS {
+                self.many.raw_execute()?;
+                self.pending = 0;
+            }
+        } else {
+            for (i, value) in values.iter().enumerate() {
+                self.one.raw_bind_parameter(i + 1, value)?;
+            }
+            self.one.raw_execute()?;
+        }
+        self.done += 1;
+        Ok(())
+    }
+
+    /// Checks that every row given was inserted (a batch left half-bound never is).
+    fn finish(self) -> rusqlite::Result<()> {
+        if self.pending == 0 {
+            Ok(())
+        } else {
+            Err(rusqlite::Error::InvalidParameterCount(
+                self.pending * self.width,
+                Self::ROWS * self.width,
+            ))
+        }
     }
 }
 
@@ -440,6 +520,50 @@ impl std::hash::Hasher for Hasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_insert_every_row_in_order() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER, text TEXT)")
+            .unwrap();
+        for total in [
+            0,
+            1,
+            Batch::ROWS - 1,
+            Batch::ROWS,
+            Batch::ROWS + 1,
+            3 * Batch::ROWS + 5,
+        ] {
+            let tx = conn.transaction().unwrap();
+            tx.execute("DELETE FROM t", []).unwrap();
+            {
+                let mut insert = Batch::new(&tx, "t (n, text)", 2, total).unwrap();
+                let mut text = String::new();
+                for n in 0..total {
+                    text.clear();
+                    text.push_str(&format!("row {n}"));
+                    insert.row(params![n as i64, text.as_str()]).unwrap();
+                }
+                insert.finish().unwrap();
+            }
+            let rows: Vec<(i64, String)> = tx
+                .prepare("SELECT n, text FROM t ORDER BY rowid")
+                .unwrap()
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let expected: Vec<(i64, String)> =
+                (0..total).map(|n| (n as i64, format!("row {n}"))).collect();
+            assert_eq!(rows, expected, "{total} rows");
+            tx.commit().unwrap();
+        }
+        // Fewer rows than announced: an error, not a silent loss.
+        let tx = conn.transaction().unwrap();
+        let mut insert = Batch::new(&tx, "t (n, text)", 2, Batch::ROWS).unwrap();
+        insert.row(params![1, "one"]).unwrap();
+        assert!(insert.finish().is_err());
+    }
 
     #[test]
     fn times_are_written_as_display_writes_them() {
