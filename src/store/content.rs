@@ -13,7 +13,8 @@ use crate::finding::Finding;
 use crate::graph::{Declaration, EdgeData, LineageGraph, Seen};
 use crate::time::Timestamp;
 
-pub(super) struct NodeRow<'a> {
+/// One `content_node` row.
+struct NodeRow<'a> {
     id: &'a str,
     kind: &'static str,
     manifest_file: Option<&'a str>,
@@ -51,9 +52,9 @@ struct FindingRow<'r> {
 
 /// What one snapshot found, in the order its rows are written: nodes sorted by id, edges by
 /// (source, target) (in key order, rows append to the b-trees instead of splitting pages),
-/// findings in the order given. The rows themselves are made one at a time, for the hash
-/// and again for the insert when the content is new, so that both see the same values and
-/// neither keeps 50 000 rows of text in memory.
+/// findings in the order given. `hash` reads the values directly; the rows' text is made
+/// only when the content is new and inserted, one row at a time into reused buffers, so
+/// that no 50 000 rows of text are kept in memory.
 pub(super) struct Content<'a> {
     nodes: Vec<NodeRow<'a>>,
     edges: Vec<(&'a str, &'a str, &'a EdgeData)>,
