@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a re-scan costs against a full scan, in the same run (issue 7, item 3): a full scan
 # that fills the read cache, a re-scan with nothing changed, and a re-scan after appending
-# 1 % to the log. Each is timed ROUNDS times (median).
+# 1 % to the log; and, for what the store itself costs (issue 7, item 2), a full scan with
+# --no-store. Each is timed ROUNDS times (median).
 #
 #   bench/rescan.sh [SIZE]        SIZE: 100M or 1G (default), as bench/versus-duckdb.sh
 #
@@ -39,12 +40,14 @@ fresh_copy() {
   cp -r "$source_dir" "$work"
 }
 scan() { "$lintage" scan "$work" --format json --fail-on never --quiet --db "$db"; }
+scan_no_store() { "$lintage" scan "$work" --format json --fail-on never --quiet --no-store; }
 
 log=$work/logs/access.jsonl
-full=() unchanged=() appended=()
+full=() unchanged=() appended=() no_store=()
 for _ in $(seq "$rounds"); do
   fresh_copy
   cat "$log" >/dev/null
+  no_store+=("$(seconds scan_no_store)")
   full+=("$(seconds scan)")
   unchanged+=("$(seconds scan)")
   # 1 % more records, taken from the log's own start (whole lines).
@@ -57,12 +60,15 @@ done
 rm -rf "$work" "$db" "$db-wal" "$db-shm"
 
 f=$(median "${full[@]}") u=$(median "${unchanged[@]}") a=$(median "${appended[@]}")
-python3 - "$f" "$u" "$a" "$size_arg" <<'PY'
+n=$(median "${no_store[@]}")
+python3 - "$f" "$u" "$a" "$size_arg" "$n" <<'PY'
 import sys
 full, unchanged, appended, size = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+no_store = float(sys.argv[5])
 print(f"| {size} log, median of the rounds | seconds | of the full scan |")
 print("| --- | ---: | ---: |")
 print(f"| full scan (fills the read cache) | {full:.3f} | 100 % |")
+print(f"| full scan with --no-store | {no_store:.3f} | {100 * no_store / full:.1f} % |")
 print(f"| re-scan, nothing changed | {unchanged:.3f} | {100 * unchanged / full:.1f} % |")
 print(f"| re-scan after appending 1 % | {appended:.3f} | {100 * appended / full:.1f} % |")
 PY

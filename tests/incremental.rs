@@ -125,3 +125,93 @@ fn rescans_reuse_unchanged_logs_read_grown_ones_from_their_end_and_agree_with_a_
     let last = scans.agree();
     assert!(last.contains("2 unchanged, 0 read whole"), "{last}");
 }
+
+/// Sets every cached file's edges of the database to what `blob` makes of them (SQL).
+fn damage_cache(db: &str, blob: &str) {
+    let conn = rusqlite::Connection::open(db).unwrap_or_else(|e| panic!("{e}"));
+    let changed = conn
+        .execute(&format!("UPDATE read_cache SET edges = {blob}"), [])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(changed > 0);
+}
+
+#[test]
+fn a_damaged_cache_entry_is_read_again_never_trusted() {
+    let d = Deployment::new();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("cache.db").display().to_string();
+    d.file(
+        "m.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\n",
+    )
+    .file("logs/a.jsonl", lines(0..2_000, "t"));
+    let scans = Scans { d: &d, db };
+    scans.agree();
+    assert!(scans.agree().contains("1 unchanged, 0 read whole"));
+    for blob in [
+        "substr(edges, 1, length(edges) / 2)",
+        "edges || x'00'",
+        "x''",
+        "'text, not a blob'",
+        "zeroblob(64)",
+        "randomblob(length(edges))",
+    ] {
+        damage_cache(&scans.db, blob);
+        // Read whole (so no line about the cache), the same report, and cached again.
+        let again = scans.agree();
+        assert!(!again.contains("since the last scan"), "{blob}: {again}");
+        let next = scans.agree();
+        assert!(next.contains("1 unchanged, 0 read whole"), "{blob}: {next}");
+    }
+}
+
+#[test]
+fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once() {
+    let d = Deployment::new();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("v2.db");
+    d.file(
+        "m.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\n",
+    )
+    .file("logs/a.jsonl", lines(0..2_000, "t"));
+    let root = std::fs::canonicalize(d.path()).unwrap_or_else(|e| panic!("{e}"));
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(include_str!("../src/store/schema.sql"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(include_str!("../src/store/migrate_2.sql"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // A schema 2 cache row for the log, which schema 3 cannot use.
+        conn.execute(
+            "INSERT INTO read_cache VALUES (?1, 'logs/a.jsonl', 's', 1, 0, 'h', 1, 1, '0', 0,
+                 'xxh3-128-chain:0', 1, 0, 0, 0, '[]')",
+            [root.display().to_string()],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        conn.pragma_update(None, "user_version", 2)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let scans = Scans {
+        d: &d,
+        db: db.display().to_string(),
+    };
+    let first = scans.agree();
+    assert!(!first.contains("since the last scan"), "{first}");
+    let again = scans.agree();
+    assert!(again.contains("1 unchanged, 0 read whole"), "{again}");
+    let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(version, 3);
+    // Both scans found the same: one copy of the graph and findings.
+    let contents: i64 = conn
+        .query_row(
+            "SELECT count(DISTINCT content_id) FROM snapshot",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(contents, 1);
+}

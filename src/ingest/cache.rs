@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use super::digest::FileDigest;
 use super::pipeline::Resume;
-use super::{LogStats, Observation, ObservedEdges};
+use super::{LogStats, ObservedEdges};
 use crate::config::Action;
 
 /// Bytes of a file's start whose hash tells a grown file from a replaced one.
@@ -48,16 +48,74 @@ impl FileState {
     }
 }
 
-/// One edge a file gave, without the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One edge a file gave, without the file; `principal` and `resource` index the names of
+/// the `CachedEdges` it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CachedEdge {
-    pub principal: String,
-    pub resource: String,
+    pub principal: u32,
+    pub resource: u32,
     pub action: Action,
     pub count: u64,
     pub first_seen: crate::time::Timestamp,
     pub last_seen: crate::time::Timestamp,
     pub line: u64,
+}
+
+/// The distinct edges a file gave, with each principal and resource name kept once: a file
+/// of 50 000 edges names a few thousand of them, and the store keeps the list as one value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CachedEdges {
+    names: Vec<String>,
+    edges: Vec<CachedEdge>,
+}
+
+impl CachedEdges {
+    /// `None` when an edge names an index past the end of `names`.
+    pub fn from_parts(names: Vec<String>, edges: Vec<CachedEdge>) -> Option<CachedEdges> {
+        let known = names.len();
+        let valid = edges
+            .iter()
+            .all(|e| (e.principal as usize) < known && (e.resource as usize) < known);
+        valid.then_some(CachedEdges { names, edges })
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn edges(&self) -> &[CachedEdge] {
+        &self.edges
+    }
+
+    /// The name an edge's `principal` or `resource` stands for.
+    pub fn name(&self, index: u32) -> &str {
+        // `from_parts` and `of` keep every index in range.
+        self.names.get(index as usize).map_or("", String::as_str)
+    }
+
+    fn of(observed: &ObservedEdges) -> CachedEdges {
+        let mut names: Vec<String> = Vec::new();
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut intern = |name| {
+            *index.entry(name).or_insert_with(|| {
+                names.push(name.to_string());
+                u32::try_from(names.len() - 1).unwrap_or(u32::MAX)
+            })
+        };
+        let edges = observed
+            .iter()
+            .map(|(principal, resource, action, o)| CachedEdge {
+                principal: intern(principal),
+                resource: intern(resource),
+                action,
+                count: o.count,
+                first_seen: o.first_seen,
+                last_seen: o.last_seen,
+                line: o.line,
+            })
+            .collect();
+        CachedEdges { names, edges }
+    }
 }
 
 /// What reading one line log gave, and how the file looked then.
@@ -71,7 +129,7 @@ pub struct CachedRead {
     pub end: Resume,
     pub digest: FileDigest,
     pub stats: LogStats,
-    pub edges: Vec<CachedEdge>,
+    pub edges: CachedEdges,
 }
 
 impl CachedRead {
@@ -84,18 +142,6 @@ impl CachedRead {
         stats: LogStats,
         edges: &ObservedEdges,
     ) -> CachedRead {
-        let edges = edges
-            .iter()
-            .map(|(principal, resource, action, o)| CachedEdge {
-                principal: principal.to_string(),
-                resource: resource.to_string(),
-                action,
-                count: o.count,
-                first_seen: o.first_seen,
-                last_seen: o.last_seen,
-                line: o.line,
-            })
-            .collect();
         CachedRead {
             path: path.to_string(),
             settings,
@@ -103,30 +149,24 @@ impl CachedRead {
             end,
             digest,
             stats,
-            edges,
+            edges: CachedEdges::of(edges),
         }
     }
 
     /// The cached edges as observations of file `file_index`.
     pub fn edges_of(&self, file_index: usize) -> ObservedEdges {
         let mut edges = ObservedEdges::default();
-        for e in &self.edges {
-            let o = Observation {
-                count: e.count,
-                first_seen: e.first_seen,
-                last_seen: e.last_seen,
-                file: file_index,
-                line: e.line,
-            };
+        let cached = &self.edges;
+        for e in cached.edges() {
             edges.add(
-                &e.principal,
-                &e.resource,
+                cached.name(e.principal),
+                cached.name(e.resource),
                 e.action,
-                o.count,
-                o.first_seen,
-                o.last_seen,
-                o.file,
-                o.line,
+                e.count,
+                e.first_seen,
+                e.last_seen,
+                file_index,
+                e.line,
             );
         }
         edges

@@ -1,5 +1,6 @@
 //! Point lookups on a stored snapshot for queries: the edges of one node at a time, through
-//! the primary key (by source) and `edge_by_target`, so a query touches only what it reaches.
+//! the primary key of `content_edge` (by source) and `content_edge_by_target`, so a query
+//! touches only what it reaches.
 
 use rusqlite::params;
 
@@ -23,21 +24,25 @@ impl Store {
         node: &str,
         downstream: bool,
     ) -> Result<Vec<Hop>, StoreError> {
+        let Some(content) = self.find_content(snapshot)? else {
+            return Ok(Vec::new());
+        };
         let sql = if downstream {
-            "SELECT target, declared, observed, last_seen FROM edge
-             WHERE snapshot_id = ?1 AND source = ?2 ORDER BY target"
+            "SELECT target, declared, observed, last_seen FROM content_edge
+             WHERE content_id = ?1 AND source = ?2 ORDER BY target"
         } else {
             // Without statistics SQLite prefers the primary key (it avoids a sort) and scans
             // the whole snapshot; the index by target is what makes upstream walks cheap.
-            "SELECT source, declared, observed, last_seen FROM edge INDEXED BY edge_by_target
-             WHERE snapshot_id = ?1 AND target = ?2 ORDER BY source"
+            "SELECT source, declared, observed, last_seen FROM content_edge
+             INDEXED BY content_edge_by_target
+             WHERE content_id = ?1 AND target = ?2 ORDER BY source"
         };
         let mut statement = self
             .conn
             .prepare_cached(sql)
             .map_err(|e| self.error("cannot read edges", e))?;
         let rows = statement
-            .query_map(params![snapshot, node], |row| {
+            .query_map(params![content, node], |row| {
                 Ok(Hop {
                     node: row.get(0)?,
                     declared: row.get(1)?,
@@ -52,23 +57,29 @@ impl Store {
 
     /// Whether the snapshot has this node.
     pub fn has_node(&self, snapshot: i64, id: &str) -> Result<bool, StoreError> {
+        let Some(content) = self.find_content(snapshot)? else {
+            return Ok(false);
+        };
         let mut statement = self
             .conn
-            .prepare_cached("SELECT 1 FROM node WHERE snapshot_id = ?1 AND id = ?2")
+            .prepare_cached("SELECT 1 FROM content_node WHERE content_id = ?1 AND id = ?2")
             .map_err(|e| self.error("cannot read nodes", e))?;
         statement
-            .exists(params![snapshot, id])
+            .exists(params![content, id])
             .map_err(|e| self.error("cannot read nodes", e))
     }
 
     /// Every node id of the snapshot, sorted (for name resolution and suggestions).
     pub fn node_ids(&self, snapshot: i64) -> Result<Vec<String>, StoreError> {
+        let Some(content) = self.find_content(snapshot)? else {
+            return Ok(Vec::new());
+        };
         let mut statement = self
             .conn
-            .prepare_cached("SELECT id FROM node WHERE snapshot_id = ?1 ORDER BY id")
+            .prepare_cached("SELECT id FROM content_node WHERE content_id = ?1 ORDER BY id")
             .map_err(|e| self.error("cannot read nodes", e))?;
         let rows = statement
-            .query_map([snapshot], |row| row.get(0))
+            .query_map([content], |row| row.get(0))
             .map_err(|e| self.error("cannot read nodes", e))?;
         rows.collect::<Result<Vec<String>, _>>()
             .map_err(|e| self.error("cannot read nodes", e))
@@ -83,14 +94,18 @@ impl Store {
         snapshot: i64,
         downstream: bool,
     ) -> Result<std::collections::HashMap<String, Vec<Hop>>, StoreError> {
+        let Some(content) = self.find_content(snapshot)? else {
+            return Ok(std::collections::HashMap::new());
+        };
         let mut statement = self
             .conn
             .prepare(
-                "SELECT source, target, declared, observed, last_seen FROM edge WHERE snapshot_id = ?1",
+                "SELECT source, target, declared, observed, last_seen FROM content_edge
+                 WHERE content_id = ?1",
             )
             .map_err(|e| self.error("cannot read edges", e))?;
         let mut rows = statement
-            .query([snapshot])
+            .query([content])
             .map_err(|e| self.error("cannot read edges", e))?;
         let mut groups: std::collections::HashMap<String, Vec<Hop>> =
             std::collections::HashMap::new();

@@ -2,6 +2,8 @@
 //! (`.lintage/lintage.db` by default), versioned with `PRAGMA user_version`, so that later
 //! commands (`check --against`, `diff`, `query`) can read a past scan back.
 
+mod content;
+mod edge_blob;
 pub mod lookup;
 pub mod memory;
 mod read_cache;
@@ -18,7 +20,11 @@ use crate::ingest::FileDigest;
 
 /// The schema, one SQL script per version: `MIGRATIONS[i]` takes a database from
 /// `user_version` i to i + 1. A new version appends a script; none is ever edited.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("migrate_2.sql"),
+    include_str!("migrate_3.sql"),
+];
 
 /// The schema version this lintage writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -483,19 +489,42 @@ impl Store {
         tx.commit().map_err(err("cannot commit the schema upgrade"))
     }
 
-    /// Records one snapshot in a single transaction and returns its id.
+    /// Records one snapshot in a single transaction and returns its id. Its nodes, edges
+    /// and findings are written only when no earlier snapshot found the very same rows;
+    /// otherwise it shares theirs (`content`, schema 3).
     pub fn record(&mut self, snapshot: &SnapshotInput<'_>) -> Result<i64, StoreError> {
         let path = self.path.clone();
         let err = |action| on_error(&path, action);
         let graph = snapshot.graph;
+        // Built and hashed before the write lock is taken, so that other writers wait less.
+        let content = content::Content::of(graph, snapshot.findings);
+        let hash = content.hash();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("cannot start a transaction to record the snapshot"))?;
+        let known: Option<i64> = tx
+            .query_row("SELECT id FROM content WHERE hash = ?1", [&hash], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(err("cannot read the recorded contents"))?;
+        let content_id = match known {
+            Some(id) => id,
+            None => {
+                tx.execute("INSERT INTO content (hash) VALUES (?1)", [&hash])
+                    .map_err(err("cannot record the snapshot"))?;
+                let id = tx.last_insert_rowid();
+                content
+                    .insert(&tx, id)
+                    .map_err(err("cannot record the nodes, edges and findings"))?;
+                id
+            }
+        };
         tx.execute(
             "INSERT INTO snapshot (created_at, root, tool_version, node_count, edge_count,
-                 finding_count, log_records, malformed_records, command, failed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 finding_count, log_records, malformed_records, command, failed, content_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 now_rfc3339(),
                 snapshot.root,
@@ -507,6 +536,7 @@ impl Store {
                 int(snapshot.malformed_records),
                 snapshot.command,
                 snapshot.failed,
+                content_id,
             ],
         )
         .map_err(err("cannot record the snapshot"))?;
@@ -525,103 +555,31 @@ impl Store {
             }
         }
 
-        {
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO node (snapshot_id, id, kind, manifest_file, manifest_line, owner)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(err("cannot prepare to record nodes"))?;
-            for node in graph.nodes() {
-                let node_id = graph.id(node);
-                let manifest = graph.manifest(node);
-                insert
-                    .execute(params![
-                        id,
-                        node_id.as_str(),
-                        node_id.kind().as_str(),
-                        manifest.map(|m| m.file.as_str()),
-                        manifest.map(|m| int(m.line)),
-                        manifest.and_then(|m| m.owner.as_deref()),
-                    ])
-                    .map_err(err("cannot record a node"))?;
-            }
-        }
-
-        {
-            // In key order, rows append to the primary-key b-tree instead of splitting pages.
-            let mut edges: Vec<_> = graph
-                .graph
-                .edge_indices()
-                .filter_map(|e| {
-                    let (from, to) = graph.graph.edge_endpoints(e)?;
-                    Some((
-                        graph.id(from).as_str(),
-                        graph.id(to).as_str(),
-                        &graph.graph[e],
-                    ))
-                })
-                .collect();
-            edges.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO edge (snapshot_id, source, target, declared, observed,
-                         declarations, count, first_seen, last_seen, evidence_file, evidence_line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )
-                .map_err(err("cannot prepare to record edges"))?;
-            let mut declarations = String::new();
-            for (source, target, data) in edges {
-                declarations.clear();
-                declarations_json(&data.declared, &mut declarations);
-                let seen = data.observed.as_ref();
-                insert
-                    .execute(params![
-                        id,
-                        source,
-                        target,
-                        data.is_declared(),
-                        data.is_observed(),
-                        declarations,
-                        seen.map_or(0, |s| int(s.count)),
-                        seen.map(|s| s.first_seen.to_string()),
-                        seen.map(|s| s.last_seen.to_string()),
-                        seen.map(|s| s.file.as_str()),
-                        seen.map(|s| int(s.line)),
-                    ])
-                    .map_err(err("cannot record an edge"))?;
-            }
-        }
-
-        {
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO finding (snapshot_id, fingerprint, code, rule, severity, subject,
-                         related, path, loop_kind, message, evidence)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )
-                .map_err(err("cannot prepare to record findings"))?;
-            for finding in snapshot.findings {
-                insert
-                    .execute(params![
-                        id,
-                        finding.fingerprint,
-                        finding.code,
-                        finding.rule,
-                        finding.severity.as_str(),
-                        finding.subject,
-                        json(&finding.related),
-                        json(&finding.path),
-                        finding.loop_kind.map(loop_kind_str),
-                        finding.message,
-                        json(&finding.evidence),
-                    ])
-                    .map_err(err("cannot record a finding"))?;
-            }
-        }
-
         tx.commit().map_err(err("cannot commit the snapshot"))?;
         Ok(id)
+    }
+
+    /// The content a snapshot names (schema 3), for reads that go to the content tables
+    /// directly: `WHERE content_id = ?` uses their keys without the views' join.
+    fn content_id(&self, snapshot: i64) -> Result<i64, StoreError> {
+        self.find_content(snapshot)?
+            .ok_or_else(|| StoreError::UnknownRef {
+                path: self.path.clone(),
+                reference: snapshot.to_string(),
+                reason: "no snapshot has this id".to_string(),
+            })
+    }
+
+    /// Like `content_id`, with `None` for a snapshot that does not exist.
+    fn find_content(&self, snapshot: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT content_id FROM snapshot WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([snapshot], |row| row.get::<_, Option<i64>>(0))
+                    .optional()
+            })
+            .map(Option::flatten)
+            .map_err(|e| self.error("cannot read a snapshot", e))
     }
 
     /// Every snapshot, oldest first.
@@ -774,10 +732,11 @@ impl Store {
                 })
             },
         )?;
+        let content = self.content_id(id)?;
         let nodes = self.query(
-            "SELECT id, kind, manifest_file, manifest_line, owner FROM node
-             WHERE snapshot_id = ?1 ORDER BY id",
-            id,
+            "SELECT id, kind, manifest_file, manifest_line, owner FROM content_node
+             WHERE content_id = ?1 ORDER BY id",
+            content,
             "cannot read the nodes of a snapshot",
             |row| {
                 Ok(StoredNode {
@@ -789,12 +748,12 @@ impl Store {
                 })
             },
         )?;
-        let edges = self.edges(id)?;
+        let edges = self.edges(id, content)?;
         let raw = self.query(
             "SELECT fingerprint, code, rule, severity, subject, related, path, loop_kind,
                     message, evidence
-             FROM finding WHERE snapshot_id = ?1",
-            id,
+             FROM content_finding WHERE content_id = ?1",
+            content,
             "cannot read the findings of a snapshot",
             |row| {
                 Ok((
@@ -840,15 +799,17 @@ impl Store {
     /// The edges of one snapshot, sorted by (source, target): what graph queries need.
     pub fn load_edges(&self, id: i64) -> Result<Vec<StoredEdge>, StoreError> {
         self.info(id)?;
-        self.edges(id)
+        let content = self.content_id(id)?;
+        self.edges(id, content)
     }
 
-    fn edges(&self, id: i64) -> Result<Vec<StoredEdge>, StoreError> {
+    /// `id` names the snapshot in errors; `content` is the one it names.
+    fn edges(&self, id: i64, content: i64) -> Result<Vec<StoredEdge>, StoreError> {
         let raw = self.query(
             "SELECT source, target, declared, observed, count, first_seen, last_seen,
                     evidence_file, evidence_line, declarations
-             FROM edge WHERE snapshot_id = ?1 ORDER BY source, target",
-            id,
+             FROM content_edge WHERE content_id = ?1 ORDER BY source, target",
+            content,
             "cannot read the edges of a snapshot",
             |row| {
                 Ok((
@@ -970,9 +931,17 @@ fn int<T: TryInto<i64>>(value: T) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
 }
 
-fn json<T: Serialize + ?Sized>(value: &T) -> String {
-    // Vectors of strings and derived-Serialize enums cannot fail to serialize.
-    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+/// `value` as JSON text in `out` (cleared first), borrowed from it: rows made one after
+/// another reuse one buffer.
+fn json_into<'b, T: Serialize + ?Sized>(value: &T, out: &'b mut Vec<u8>) -> &'b str {
+    out.clear();
+    // Vectors of strings and derived-Serialize enums cannot fail to serialize, and serde_json
+    // writes UTF-8.
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.clear();
+        out.extend_from_slice(b"[]");
+    }
+    std::str::from_utf8(out).unwrap_or("[]")
 }
 
 fn loop_kind_str(kind: LoopKind) -> &'static str {
@@ -1003,12 +972,44 @@ fn declaration_rows(declarations: &[crate::graph::Declaration]) -> Vec<Declarati
         .collect()
 }
 
-fn declarations_json(declarations: &[crate::graph::Declaration], out: &mut String) {
+/// The `edge.declarations` text of `declarations`, in `out`: what `json(&declaration_rows(..))`
+/// gives, written field by field (with serde_json's string escaping) because a snapshot
+/// writes one per declared edge.
+fn declarations_json<'b>(
+    declarations: &[crate::graph::Declaration],
+    out: &'b mut Vec<u8>,
+) -> &'b str {
     if declarations.is_empty() {
-        out.push_str("[]");
-        return;
+        // Most edges are only observed.
+        return "[]";
     }
-    out.push_str(&json(&declaration_rows(declarations)));
+    out.clear();
+    out.push(b'[');
+    for (i, d) in declarations.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"key\":");
+        json_string(d.key.key(), out);
+        out.extend_from_slice(b",\"file\":");
+        json_string(&d.file, out);
+        out.extend_from_slice(b",\"line\":");
+        out.extend_from_slice(d.line.to_string().as_bytes());
+        out.extend_from_slice(b",\"via\":");
+        match &d.via {
+            Some(via) => json_string(via.as_str(), out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    std::str::from_utf8(out).unwrap_or("[]")
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it.
+fn json_string(text: &str, out: &mut Vec<u8>) {
+    // Writing a string to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// Now, as RFC 3339 UTC to the second (`2026-11-01T12:00:00Z`), so that all `created_at`
@@ -1441,11 +1442,294 @@ mod tests {
             conn.pragma_update(None, "user_version", 1).unwrap();
         }
         let store = Store::open_read_only(&path).unwrap();
-        assert_eq!(user_version(&path), 2);
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
         assert_eq!(store.list().unwrap().len(), 1);
         let inputs = store.load(1).unwrap().inputs;
         assert_eq!(inputs[0].content_hash.len(), 64, "the old SHA-256 is kept");
         assert!(store.load_read_cache("/d").unwrap().files.is_empty());
+    }
+
+    /// A schema 2 database with the fixture's snapshot twice (as the schema 3 views show it,
+    /// column for column) and a read-cache row.
+    fn schema_2_database(fx: &Fixture, path: &Path) -> Snapshot {
+        let current = fx.dir.path().join("current.db");
+        let mut store = Store::open(&current).unwrap();
+        let ids = [
+            store.record(&fx.input()).unwrap(),
+            store.record(&fx.input()).unwrap(),
+        ];
+        let expected = store.load(ids[1]).unwrap();
+        drop(store);
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.execute("ATTACH ?1 AS current", [current.to_str().unwrap()])
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO snapshot SELECT id, created_at, root, tool_version, node_count,
+                 edge_count, finding_count, log_records, malformed_records, command, failed
+                 FROM current.snapshot;
+             INSERT INTO input SELECT * FROM current.input;
+             INSERT INTO node SELECT * FROM current.node;
+             INSERT INTO edge SELECT * FROM current.edge;
+             INSERT INTO finding SELECT * FROM current.finding;
+             INSERT INTO read_cache VALUES ('/d', 'logs/a.jsonl', 's', 3, 0, 'h', 3, 1, '0', 0,
+                 'xxh3-128-chain:0', 1, 0, 0, 0, '[]');
+             INSERT INTO read_cache_edge VALUES ('/d', 'logs/a.jsonl', 'svc:a', 't', 'read', 1,
+                 0, 0, 1);",
+        )
+        .unwrap();
+        conn.execute("DETACH current", []).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        expected
+    }
+
+    #[test]
+    fn a_schema_2_database_is_upgraded_keeps_its_snapshots_and_drops_its_read_cache() {
+        let fx = fixture();
+        let path = fx.dir.path().join("v2.db");
+        let expected = schema_2_database(&fx, &path);
+        let store = Store::open_read_only(&path).unwrap();
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
+        assert_eq!(store.list().unwrap().len(), 2);
+        for id in [1, 2] {
+            let mut loaded = store.load(id).unwrap();
+            loaded.info.id = expected.info.id;
+            loaded.info.created_at.clone_from(&expected.info.created_at);
+            assert_eq!(loaded, expected, "snapshot {id}");
+            assert_eq!(store.load_edges(id).unwrap(), expected.edges);
+        }
+        assert!(store.load_read_cache("/d").unwrap().files.is_empty());
+        drop(store);
+
+        // Each upgraded snapshot keeps a content of its own; a new scan shares neither.
+        let mut store = Store::open(&path).unwrap();
+        let third = store.record(&fx.input()).unwrap();
+        let contents: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM content", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(contents, 3);
+        assert_eq!(store.load(third).unwrap().edges, expected.edges);
+        let check: String = store
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let mut statement = store.conn.prepare("PRAGMA foreign_key_check").unwrap();
+        assert!(statement.query([]).unwrap().next().unwrap().is_none());
+    }
+
+    #[test]
+    fn snapshots_that_found_the_same_share_their_rows_and_the_last_one_deletes_them() {
+        let fx = fixture();
+        let mut store = Store::open(&fx.db()).unwrap();
+        let first = store.record(&fx.input()).unwrap();
+        let second = store.record(&fx.input()).unwrap();
+        let count = |store: &Store, sql: &str| -> i64 {
+            store.conn.query_row(sql, [], |row| row.get(0)).unwrap()
+        };
+        assert_eq!(count(&store, "SELECT count(*) FROM content"), 1);
+        let edges = fx.analysis.graph.edge_count() as i64;
+        assert_eq!(count(&store, "SELECT count(*) FROM content_edge"), edges);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge"), 2 * edges);
+        assert_eq!(
+            store.load(first).unwrap().edges,
+            store.load(second).unwrap().edges
+        );
+
+        // Other findings: another content, the graph rows written again.
+        let fewer = &fx.analysis.outcome.findings[1..];
+        let third = store
+            .record(&SnapshotInput {
+                findings: fewer,
+                ..fx.input()
+            })
+            .unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM content"), 2);
+        assert_eq!(store.load(third).unwrap().findings.len(), fewer.len());
+
+        // The views follow deletions at once; the content goes with its last snapshot, with
+        // or without foreign keys on.
+        store
+            .conn
+            .pragma_update(None, "foreign_keys", "OFF")
+            .unwrap();
+        store
+            .conn
+            .execute("DELETE FROM snapshot WHERE id = ?1", [first])
+            .unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM content"), 2);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge"), 2 * edges);
+        store
+            .conn
+            .execute("DELETE FROM snapshot WHERE id = ?1", [second])
+            .unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM content"), 1);
+        assert_eq!(count(&store, "SELECT count(*) FROM content_edge"), edges);
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM content_finding"),
+            fewer.len() as i64
+        );
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM content_node"),
+            fx.analysis.graph.node_count() as i64
+        );
+        assert_eq!(store.load(third).unwrap().findings.len(), fewer.len());
+    }
+
+    #[test]
+    fn the_content_hash_changes_with_any_value_rows_are_made_of() {
+        let fx = fixture();
+        let graph = &fx.analysis.graph;
+        let findings = &fx.analysis.outcome.findings;
+        let hash = |graph: &LineageGraph, findings: &[Finding]| {
+            content::Content::of(graph, findings).hash()
+        };
+        let base = hash(graph, findings);
+        assert_eq!(base, hash(graph, findings));
+        assert_eq!(
+            base,
+            hash(&synthetic_clone(graph), findings),
+            "another build of the same graph"
+        );
+
+        let observed = graph
+            .graph
+            .edge_indices()
+            .find(|&e| graph.graph[e].observed.is_some())
+            .unwrap();
+        let declared = graph
+            .graph
+            .edge_indices()
+            .find(|&e| !graph.graph[e].declared.is_empty())
+            .unwrap();
+        type Change = Box<dyn Fn(&mut LineageGraph, &mut Vec<Finding>)>;
+        let changes: Vec<(&str, Change)> = vec![
+            (
+                "count",
+                Box::new(move |g, _| {
+                    if let Some(s) = g.graph[observed].observed.as_mut() {
+                        s.count += 1;
+                    }
+                }),
+            ),
+            (
+                "last_seen",
+                Box::new(move |g, _| {
+                    if let Some(s) = g.graph[observed].observed.as_mut() {
+                        s.last_seen.0 += 1;
+                    }
+                }),
+            ),
+            (
+                "evidence line",
+                Box::new(move |g, _| {
+                    if let Some(s) = g.graph[observed].observed.as_mut() {
+                        s.line += 1;
+                    }
+                }),
+            ),
+            (
+                "declaration line",
+                Box::new(move |g, _| g.graph[declared].declared[0].line += 1),
+            ),
+            (
+                "not observed",
+                Box::new(move |g, _| g.graph[observed].observed = None),
+            ),
+            (
+                "a finding's message",
+                Box::new(|_, f| f[0].message.push('.')),
+            ),
+            (
+                "a finding's related",
+                Box::new(|_, f| f[0].related.push("model:x".into())),
+            ),
+            ("a finding fewer", Box::new(|_, f| drop(f.pop()))),
+        ];
+        for (what, change) in changes {
+            let mut changed = synthetic_clone(graph);
+            let mut found = findings.clone();
+            change(&mut changed, &mut found);
+            assert_ne!(base, hash(&changed, &found), "{what}");
+        }
+    }
+
+    /// A copy of `graph` built node by node, edge by edge.
+    fn synthetic_clone(graph: &LineageGraph) -> LineageGraph {
+        let mut copy = LineageGraph::default();
+        copy.manifests = graph.manifests.clone();
+        let mut map = std::collections::HashMap::new();
+        for node in graph.nodes() {
+            map.insert(node, copy.graph.add_node(graph.graph[node].clone()));
+        }
+        for e in graph.graph.edge_indices() {
+            let (from, to) = graph.graph.edge_endpoints(e).unwrap();
+            copy.graph
+                .add_edge(map[&from], map[&to], graph.graph[e].clone());
+        }
+        copy
+    }
+
+    #[test]
+    fn declarations_are_written_as_serde_json_writes_them() {
+        use crate::graph::{Declaration, DeclaredAs};
+        let declarations = [
+            Declaration {
+                key: DeclaredAs::Inputs,
+                file: "models/m.yaml".to_string(),
+                line: 4,
+                via: None,
+            },
+            Declaration {
+                key: DeclaredAs::Training,
+                file: "odd \"name\"\\\n\t\u{1}\u{7f}é.yaml".to_string(),
+                line: usize::MAX,
+                via: Some(NodeId::new(NodeKind::Model, "a\"b")),
+            },
+        ];
+        let mut out = Vec::new();
+        for n in 0..=declarations.len() {
+            let expected = if n == 0 {
+                "[]".to_string()
+            } else {
+                serde_json::to_string(&declaration_rows(&declarations[..n])).unwrap()
+            };
+            assert_eq!(declarations_json(&declarations[..n], &mut out), expected);
+        }
+    }
+
+    #[test]
+    fn the_documented_example_queries_work() {
+        let fx = fixture();
+        let mut store = Store::open(&fx.db()).unwrap();
+        store.record(&fx.input()).unwrap();
+        let examples: Vec<String> = include_str!("schema.sql")
+            .split("-- Examples:")
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.trim_start_matches("--").trim().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split(';')
+            .map(str::trim)
+            .filter(|sql| !sql.is_empty())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(examples.len(), 3, "{examples:?}");
+        // They run against the views; the first and last find rows in the fixture.
+        let mut found = Vec::new();
+        for sql in &examples {
+            let mut statement = store.conn.prepare(sql).unwrap();
+            let rows = statement.query_map([], |_| Ok(())).unwrap();
+            found.push(rows.map(Result::unwrap).count());
+        }
+        assert!(found[0] == 1 && found[2] > 0, "{found:?}");
     }
 
     #[test]
@@ -1465,7 +1749,7 @@ mod tests {
                 "{error:?}"
             );
             assert!(
-                text.contains("created by a newer lintage (schema 7, this one knows 2); upgrade lintage or use another --db"),
+                text.contains("created by a newer lintage (schema 7, this one knows 3); upgrade lintage or use another --db"),
                 "{text}"
             );
             assert!(text.contains(&path.display().to_string()), "{text}");

@@ -1,20 +1,20 @@
 //! The read cache in the store: what each scan read from each line log of a deployment
-//! (schema 2, `read_cache` and `read_cache_edge`), loaded before a scan and replaced after it.
+//! (`read_cache`, schema 3: one row per file, its edges in one blob), loaded before a scan
+//! and replaced after it.
 
 use std::collections::HashMap;
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::{Store, StoreError, int, on_error};
-use crate::config::Action;
+use super::{Store, StoreError, edge_blob, int, on_error};
 use crate::ingest::LogStats;
-use crate::ingest::cache::{CachedEdge, CachedRead, FileState, ReadCache};
+use crate::ingest::cache::{CachedRead, FileState, ReadCache};
 use crate::ingest::digest::{FileDigest, HashState};
 use crate::ingest::pipeline::Resume;
-use crate::time::Timestamp;
 
 impl Store {
-    /// What earlier scans of `root` read, by path.
+    /// What earlier scans of `root` read, by path. A row whose edges do not decode is left
+    /// out, so that its file is read again.
     pub fn load_read_cache(&self, root: &str) -> Result<ReadCache, StoreError> {
         let mut files: HashMap<String, CachedRead> = HashMap::new();
         let mut rows = self
@@ -22,12 +22,16 @@ impl Store {
             .prepare(
                 "SELECT path, settings, size, mtime_ns, head_hash, end_offset, end_line, hash_acc,
                         hash_blocks, content_hash, records, malformed, outside_window, ignored,
-                        samples
+                        samples, edges
                  FROM read_cache WHERE root = ?1",
             )
             .map_err(on_error(&self.path, "cannot read the read cache"))?;
         let reads = rows
             .query_map(params![root], |row| {
+                let edges = row.get_ref(15)?.as_blob().ok().and_then(edge_blob::decode);
+                let Some(edges) = edges else {
+                    return Ok(None);
+                };
                 let path: String = row.get(0)?;
                 let samples: String = row.get(14)?;
                 let samples: Vec<(u64, String)> =
@@ -47,7 +51,7 @@ impl Store {
                         .collect(),
                 };
                 let accumulator: String = row.get(7)?;
-                Ok(CachedRead {
+                Ok(Some(CachedRead {
                     settings: row.get(1)?,
                     state: FileState {
                         size: row.get::<_, i64>(2)? as u64,
@@ -67,47 +71,15 @@ impl Store {
                         hash: row.get(9)?,
                     },
                     stats,
-                    edges: Vec::new(),
+                    edges,
                     path,
-                })
+                }))
             })
             .map_err(on_error(&self.path, "cannot read the read cache"))?;
         for read in reads {
             let read = read.map_err(on_error(&self.path, "cannot read the read cache"))?;
-            files.insert(read.path.clone(), read);
-        }
-        let mut edges = self
-            .conn
-            .prepare(
-                "SELECT path, principal, resource, action, count, first_seen, last_seen, line
-                 FROM read_cache_edge WHERE root = ?1",
-            )
-            .map_err(on_error(&self.path, "cannot read the read cache"))?;
-        let rows = edges
-            .query_map(params![root], |row| {
-                let action: String = row.get(3)?;
-                Ok((
-                    row.get::<_, String>(0)?,
-                    CachedEdge {
-                        principal: row.get(1)?,
-                        resource: row.get(2)?,
-                        action: if action == "write" {
-                            Action::Write
-                        } else {
-                            Action::Read
-                        },
-                        count: row.get::<_, i64>(4)? as u64,
-                        first_seen: Timestamp(row.get(5)?),
-                        last_seen: Timestamp(row.get(6)?),
-                        line: row.get::<_, i64>(7)? as u64,
-                    },
-                ))
-            })
-            .map_err(on_error(&self.path, "cannot read the read cache"))?;
-        for row in rows {
-            let (path, edge) = row.map_err(on_error(&self.path, "cannot read the read cache"))?;
-            if let Some(read) = files.get_mut(&path) {
-                read.edges.push(edge);
+            if let Some(read) = read {
+                files.insert(read.path.clone(), read);
             }
         }
         Ok(ReadCache { files })
@@ -135,37 +107,20 @@ impl Store {
                 })
                 .map_err(err("cannot read the read cache"))?;
             let mut forget = tx
-                .prepare("DELETE FROM read_cache_edge WHERE root = ?1 AND path = ?2")
-                .map_err(err("cannot save the read cache"))?;
-            let mut forget_file = tx
                 .prepare("DELETE FROM read_cache WHERE root = ?1 AND path = ?2")
                 .map_err(err("cannot save the read cache"))?;
-            let replaced = reads.iter().map(|r| &r.path);
-            for gone in known
-                .iter()
-                .filter(|p| !present.contains(p))
-                .chain(replaced)
-            {
+            for gone in known.iter().filter(|p| !present.contains(p)) {
                 forget
-                    .execute(params![root, gone])
-                    .map_err(err("cannot save the read cache"))?;
-                forget_file
                     .execute(params![root, gone])
                     .map_err(err("cannot save the read cache"))?;
             }
             let mut file = tx
                 .prepare(
-                    "INSERT INTO read_cache (root, path, settings, size, mtime_ns, head_hash,
-                        end_offset, end_line, hash_acc, hash_blocks, content_hash, records,
-                        malformed, outside_window, ignored, samples)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                )
-                .map_err(err("cannot save the read cache"))?;
-            let mut edge = tx
-                .prepare(
-                    "INSERT INTO read_cache_edge (root, path, principal, resource, action, count,
-                        first_seen, last_seen, line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT OR REPLACE INTO read_cache (root, path, settings, size, mtime_ns,
+                        head_hash, end_offset, end_line, hash_acc, hash_blocks, content_hash,
+                        records, malformed, outside_window, ignored, samples, edges)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                        ?16, ?17)",
                 )
                 .map_err(err("cannot save the read cache"))?;
             for read in reads {
@@ -193,26 +148,9 @@ impl Store {
                     int(read.stats.outside_window),
                     int(read.stats.ignored),
                     samples,
+                    edge_blob::encode(&read.edges),
                 ])
                 .map_err(err("cannot save the read cache"))?;
-                for e in &read.edges {
-                    let action = match e.action {
-                        Action::Read => "read",
-                        Action::Write => "write",
-                    };
-                    edge.execute(params![
-                        root,
-                        read.path,
-                        e.principal,
-                        e.resource,
-                        action,
-                        int(e.count),
-                        e.first_seen.0,
-                        e.last_seen.0,
-                        int(e.line),
-                    ])
-                    .map_err(err("cannot save the read cache"))?;
-                }
             }
         }
         tx.commit().map_err(err("cannot commit the read cache"))
