@@ -28,6 +28,8 @@ use lintage::node::NodeKind;
 use lintage::rules::{Context, RULES};
 use lintage::time::Timestamp;
 
+/// Default pipeline count; `LINTAGE_BENCH_PIPELINES` scales the deployment down (or up) for
+/// quick output comparisons between builds.
 const PIPELINES: usize = 13_200;
 const STAGES: usize = 12;
 const PEOPLE: usize = 8_000;
@@ -80,7 +82,16 @@ fn entry(value: String, line: &mut usize) -> Entry {
     Entry { value, line: *line }
 }
 
+fn pipelines() -> usize {
+    std::env::var("LINTAGE_BENCH_PIPELINES")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(PIPELINES)
+        .max(1)
+}
+
 fn facts() -> Facts {
+    let pipelines = pipelines();
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let mut manifests = Vec::new();
     let mut observed = Vec::new();
@@ -101,7 +112,7 @@ fn facts() -> Facts {
             },
         });
     };
-    for p in 0..PIPELINES {
+    for p in 0..pipelines {
         let file = format!("manifests/pipeline-{p:05}.yaml");
         let mut line = 0;
         for s in 0..STAGES {
@@ -133,7 +144,7 @@ fn facts() -> Facts {
                 reads.push(raw_of(p));
             }
             if s > 0 {
-                reads.push(output_of(random.below(PIPELINES), random.below(s)));
+                reads.push(output_of(random.below(pipelines), random.below(s)));
             }
             for dataset in &reads {
                 let declared = entry(dataset.clone(), &mut line);
@@ -156,7 +167,7 @@ fn facts() -> Facts {
             }
             // Undeclared reads, often of another pipeline's model.
             if s > 0 && random.chance(60) {
-                let dataset = output_of(random.below(PIPELINES), random.below(s));
+                let dataset = output_of(random.below(pipelines), random.below(s));
                 let who = me(&mut random);
                 record(&mut random, &who, &dataset, Action::Read);
             }
@@ -198,7 +209,7 @@ fn facts() -> Facts {
         if p % 7 == 0 {
             let batch = format!("svc:p{p:05}-batch");
             for _ in 0..5 {
-                let dataset = output_of(random.below(PIPELINES), random.below(STAGES));
+                let dataset = output_of(random.below(pipelines), random.below(STAGES));
                 record(&mut random, &batch, &dataset, Action::Read);
             }
         }
@@ -206,7 +217,7 @@ fn facts() -> Facts {
     for person in 0..PEOPLE {
         let principal = format!("user{person:05}@corp");
         for _ in 0..READS_PER_PERSON {
-            let dataset = output_of(random.below(PIPELINES), random.below(STAGES));
+            let dataset = output_of(random.below(pipelines), random.below(STAGES));
             record(&mut random, &principal, &dataset, Action::Read);
         }
         if person % 100 == 0 {
@@ -226,7 +237,7 @@ fn facts() -> Facts {
     });
     Facts {
         manifests,
-        manifest_files: (0..PIPELINES)
+        manifest_files: (0..pipelines)
             .map(|p| format!("manifests/pipeline-{p:05}.yaml"))
             .collect(),
         log_files: (0..4).map(|i| format!("logs/access-{i}.jsonl")).collect(),

@@ -251,40 +251,130 @@ fn topological_components(cx: &Context<'_>) -> Vec<usize> {
 
 /// Finds the evidence routes between models: one shortest path from one model to another
 /// through non-model nodes, breadth first with neighbours in id order (so always the same
-/// path). Many models share the walk's arrays: neighbour lists built once, sorted, and marks
-/// stamped per walk instead of a fresh map each time.
+/// path). A plain breadth-first walk from the earlier model may cover most of a dense graph
+/// before it meets the later one, once per model; so a walk from both ends first finds the
+/// nodes on shortest routes, and the breadth-first walk then visits only those. It picks the
+/// same route as the plain walk: every node on a shortest route is first reached, in the
+/// plain walk, from another node on a shortest route, so their order is kept. Many models
+/// share the walks' arrays, stamped per route instead of cleared.
 struct Router {
     /// Outgoing neighbours of node `v`: `targets[offsets[v]..offsets[v + 1]]`, in index order.
     offsets: Vec<usize>,
     targets: Vec<NodeIndex>,
+    /// Incoming neighbours, likewise (order does not matter for distances).
+    in_offsets: Vec<usize>,
+    sources: Vec<NodeIndex>,
     is_model: Vec<bool>,
+    /// Distance from the route's start (`forward`) and to its end (`backward`), valid where
+    /// the matching stamp equals `walk`.
+    forward: Levels,
+    backward: Levels,
+    /// Nodes on some shortest route, where `on_route[v] == walk`.
+    on_route: Vec<u32>,
     parent: Vec<NodeIndex>,
     stamp: Vec<u32>,
     walk: u32,
     queue: VecDeque<NodeIndex>,
 }
 
+/// One side of the two-ended walk: the nodes reached, level by level, and their distances.
+struct Levels {
+    distance: Vec<u32>,
+    stamp: Vec<u32>,
+    /// Nodes in the order reached; level `k` is `reached[starts[k]..starts[k + 1]]`.
+    reached: Vec<NodeIndex>,
+    starts: Vec<usize>,
+}
+
+impl Levels {
+    fn new(n: usize) -> Levels {
+        Levels {
+            distance: vec![0; n],
+            stamp: vec![0; n],
+            reached: Vec::new(),
+            starts: Vec::new(),
+        }
+    }
+
+    fn start(&mut self, node: NodeIndex, walk: u32) {
+        self.reached.clear();
+        self.starts.clear();
+        self.starts.extend([0, 1]);
+        self.reached.push(node);
+        self.distance[node.index()] = 0;
+        self.stamp[node.index()] = walk;
+    }
+
+    /// The deepest level reached so far.
+    fn depth(&self) -> usize {
+        self.starts.len() - 2
+    }
+
+    fn level(&self, k: usize) -> std::ops::Range<usize> {
+        self.starts[k]..self.starts[k + 1]
+    }
+
+    fn frontier(&self) -> std::ops::Range<usize> {
+        self.level(self.depth())
+    }
+
+    fn has(&self, node: NodeIndex, walk: u32) -> bool {
+        self.stamp[node.index()] == walk
+    }
+
+    fn at(&self, node: NodeIndex, walk: u32, distance: usize) -> bool {
+        self.has(node, walk) && self.distance[node.index()] as usize == distance
+    }
+
+    /// Adds `node` to the level being built, unless it was reached before.
+    fn reach(&mut self, node: NodeIndex, walk: u32) -> bool {
+        if self.has(node, walk) {
+            return false;
+        }
+        self.stamp[node.index()] = walk;
+        self.distance[node.index()] = (self.starts.len() - 1) as u32;
+        self.reached.push(node);
+        true
+    }
+
+    fn close_level(&mut self) {
+        self.starts.push(self.reached.len());
+    }
+}
+
+/// Neighbour lists as offsets into one array, built once.
+fn adjacency(cx: &Context<'_>, direction: Direction) -> (Vec<usize>, Vec<NodeIndex>) {
+    let graph = &cx.graph.graph;
+    let mut offsets = Vec::with_capacity(graph.node_count() + 1);
+    let mut neighbours = Vec::with_capacity(graph.edge_count());
+    offsets.push(0);
+    for v in graph.node_indices() {
+        let start = neighbours.len();
+        neighbours.extend(graph.neighbors_directed(v, direction));
+        neighbours[start..].sort_unstable();
+        offsets.push(neighbours.len());
+    }
+    (offsets, neighbours)
+}
+
 impl Router {
     fn new(cx: &Context<'_>) -> Router {
-        let graph = &cx.graph.graph;
-        let n = graph.node_count();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(graph.edge_count());
-        offsets.push(0);
-        for v in graph.node_indices() {
-            let start = targets.len();
-            targets.extend(graph.neighbors_directed(v, Direction::Outgoing));
-            targets[start..].sort_unstable();
-            offsets.push(targets.len());
-        }
+        let n = cx.graph.node_count();
+        let (offsets, targets) = adjacency(cx, Direction::Outgoing);
+        let (in_offsets, sources) = adjacency(cx, Direction::Incoming);
         Router {
             offsets,
             targets,
+            in_offsets,
+            sources,
             is_model: cx
                 .graph
                 .nodes()
                 .map(|v| cx.graph.kind(v) == NodeKind::Model)
                 .collect(),
+            forward: Levels::new(n),
+            backward: Levels::new(n),
+            on_route: vec![0; n],
             parent: vec![NodeIndex::end(); n],
             stamp: vec![0; n],
             walk: 0,
@@ -292,9 +382,137 @@ impl Router {
         }
     }
 
+    fn successors(&self, node: NodeIndex) -> &[NodeIndex] {
+        &self.targets[self.offsets[node.index()]..self.offsets[node.index() + 1]]
+    }
+
+    fn predecessors(&self, node: NodeIndex) -> &[NodeIndex] {
+        &self.sources[self.in_offsets[node.index()]..self.in_offsets[node.index() + 1]]
+    }
+
     /// One shortest path from `from` to `to` through non-model nodes, for the evidence.
     fn route(&mut self, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
+        if from == to {
+            return Vec::new();
+        }
         self.walk += 1;
+        if !self.mark_shortest_routes(from, to) {
+            return Vec::new();
+        }
+        self.breadth_first(from, to)
+    }
+
+    /// Walks from both ends, a level at a time on the smaller side, until they meet; then
+    /// marks in `on_route` every node on a shortest route. A route leaves `from` or a
+    /// non-model, never re-enters `from`, and ends at its first arrival at `to`. Returns
+    /// whether any route exists.
+    fn mark_shortest_routes(&mut self, from: NodeIndex, to: NodeIndex) -> bool {
+        let walk = self.walk;
+        self.forward.start(from, walk);
+        self.backward.start(to, walk);
+        loop {
+            let (ahead, behind) = (self.forward.frontier(), self.backward.frontier());
+            if ahead.is_empty() || behind.is_empty() {
+                return false;
+            }
+            let met = if ahead.len() <= behind.len() {
+                self.step_forward(from, to, ahead)
+            } else {
+                self.step_backward(from, to, behind)
+            };
+            if met {
+                break;
+            }
+        }
+        let (a, b) = (self.forward.depth(), self.backward.depth());
+        // The layer where the walks met, then outwards from it to both ends.
+        for i in self.forward.level(a) {
+            let v = self.forward.reached[i];
+            if self.backward.at(v, walk, b) {
+                self.on_route[v.index()] = walk;
+            }
+        }
+        for k in (0..a).rev() {
+            for i in self.forward.level(k) {
+                let v = self.forward.reached[i];
+                let next = self.successors(v);
+                if next.iter().any(|w| self.on_route[w.index()] == walk) {
+                    self.on_route[v.index()] = walk;
+                }
+            }
+        }
+        for k in (0..b).rev() {
+            for i in self.backward.level(k) {
+                let v = self.backward.reached[i];
+                let before = self.predecessors(v);
+                if before
+                    .iter()
+                    .any(|u| self.on_route[u.index()] == walk && self.backward.at(*u, walk, k + 1))
+                {
+                    self.on_route[v.index()] = walk;
+                }
+            }
+        }
+        true
+    }
+
+    /// Reaches the next level forward; whether it met the backward walk.
+    fn step_forward(
+        &mut self,
+        from: NodeIndex,
+        to: NodeIndex,
+        frontier: std::ops::Range<usize>,
+    ) -> bool {
+        let walk = self.walk;
+        let mut met = false;
+        for i in frontier {
+            let v = self.forward.reached[i];
+            for j in self.offsets[v.index()]..self.offsets[v.index() + 1] {
+                let w = self.targets[j];
+                // Models other than the end stop a route; the start is never re-entered.
+                if w == from || (self.is_model[w.index()] && w != to) {
+                    continue;
+                }
+                if self.forward.reach(w, walk) && self.backward.has(w, walk) {
+                    met = true;
+                }
+            }
+        }
+        self.forward.close_level();
+        met
+    }
+
+    /// Reaches the next level backward; whether it met the forward walk.
+    fn step_backward(
+        &mut self,
+        from: NodeIndex,
+        to: NodeIndex,
+        frontier: std::ops::Range<usize>,
+    ) -> bool {
+        let walk = self.walk;
+        let mut met = false;
+        for i in frontier {
+            let v = self.backward.reached[i];
+            if v == from {
+                continue; // a route starts there and never passes through it
+            }
+            for j in self.in_offsets[v.index()]..self.in_offsets[v.index() + 1] {
+                let u = self.sources[j];
+                // Only the start or a non-model leads on; the end is never passed through.
+                if u == to || (self.is_model[u.index()] && u != from) {
+                    continue;
+                }
+                if self.backward.reach(u, walk) && self.forward.has(u, walk) {
+                    met = true;
+                }
+            }
+        }
+        self.backward.close_level();
+        met
+    }
+
+    /// The breadth-first walk from `from`, neighbours in index order, over marked nodes only.
+    fn breadth_first(&mut self, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
         let walk = self.walk;
         self.queue.clear();
         self.queue.push_back(from);
@@ -302,7 +520,10 @@ impl Router {
             let (start, end) = (self.offsets[node.index()], self.offsets[node.index() + 1]);
             for i in start..end {
                 let next = self.targets[i];
-                if next == from || self.stamp[next.index()] == walk {
+                if next == from
+                    || self.stamp[next.index()] == walk
+                    || self.on_route[next.index()] != walk
+                {
                     continue;
                 }
                 self.stamp[next.index()] = walk;
