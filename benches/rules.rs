@@ -258,6 +258,25 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (best, last.unwrap_or_else(f))
 }
 
+/// Like `best_of` for a step that consumes its input: each run gets a fresh copy, made before
+/// the clock starts, so the copy is not timed as part of the step.
+fn best_of_consuming<I: Clone, T>(
+    runs: usize,
+    input: &I,
+    mut f: impl FnMut(I) -> T,
+) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let copy = input.clone();
+        let start = Instant::now();
+        let value = f(copy);
+        best = best.min(start.elapsed());
+        last = Some(value);
+    }
+    (best, last.unwrap_or_else(|| f(input.clone())))
+}
+
 /// A hash of the findings as JSON: equal hashes, equal output.
 fn findings_hash(findings: &[Finding]) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
@@ -352,8 +371,9 @@ fn main() {
     rows.push(("sort findings".into(), sort_time, None));
     let hash = findings_hash(&findings);
     let total_findings = findings.len();
-    let (policy_time, outcome) =
-        best_of(runs, || lintage::policy::apply(findings.clone(), &settings));
+    let (policy_time, outcome) = best_of_consuming(runs, &findings, |input| {
+        lintage::policy::apply(input, &settings)
+    });
     rows.push((
         "policy::apply".into(),
         policy_time,

@@ -146,12 +146,21 @@ impl Finding {
     }
 
     /// Attaches evidence in the order given (a loop's edges follow the loop), without repeats.
-    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
-        let mut seen = std::collections::HashSet::with_capacity(evidence.len());
-        self.evidence = evidence
-            .into_iter()
-            .filter(|e| seen.insert(e.clone()))
-            .collect();
+    pub fn with_evidence(mut self, mut evidence: Vec<Evidence>) -> Finding {
+        // Most lists are short: comparing with the earlier items beats hashing copies.
+        let keep: Vec<bool> = if evidence.len() <= 16 {
+            (0..evidence.len())
+                .map(|i| !evidence[..i].contains(&evidence[i]))
+                .collect()
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(evidence.len());
+            evidence.iter().map(|e| seen.insert(e)).collect()
+        };
+        if keep.contains(&false) {
+            let mut keep = keep.into_iter();
+            evidence.retain(|_| keep.next().unwrap_or(true));
+        }
+        self.evidence = evidence;
         self
     }
 

@@ -1,7 +1,9 @@
 //! The lineage graph: one node per `KIND:NAME`, one edge per (from, to) pair, each edge
 //! keeping where it was declared and how it was observed.
 
+mod adjacency;
 mod build;
+mod components;
 
 use std::collections::HashMap;
 
@@ -9,7 +11,9 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+pub use adjacency::Adjacency;
 pub use build::{BuildError, build};
+pub use components::{Components, strongly_connected};
 
 use crate::ingest::Manifest;
 use crate::node::{NodeId, NodeKind};

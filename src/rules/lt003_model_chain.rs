@@ -23,8 +23,7 @@ pub static RULE: Rule = Rule {
 const WARNING_FROM: usize = 3;
 
 fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let graph = cx.graph;
-    let models: Vec<NodeIndex> = graph.nodes_of_kind(NodeKind::Model).collect();
+    let models: Vec<NodeIndex> = cx.nodes_of_kind(NodeKind::Model).collect();
     let longest = longest_chains(cx);
     let mut router = Router::new(cx);
 
@@ -87,7 +86,7 @@ fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
     let is_model: Vec<bool> = cx
         .graph
         .nodes()
-        .map(|v| cx.graph.kind(v) == NodeKind::Model)
+        .map(|v| cx.kind(v) == NodeKind::Model)
         .collect();
     let mut longest: Vec<(usize, Option<NodeIndex>)> = vec![(0, None); n];
     let mut inner: Vec<Option<Key>> = vec![None; n];
@@ -107,8 +106,10 @@ fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
         // Candidates from earlier components, then spread inside this one.
         seeds.clear();
         for &v in members {
-            let best = graph
-                .neighbors_directed(v, Direction::Incoming)
+            let best = cx
+                .neighbours(v, Direction::Incoming)
+                .iter()
+                .map(|&(_, u)| u)
                 .filter(|&u| !here(u))
                 .filter_map(|u| {
                     if is_model[u.index()] {
@@ -147,8 +148,10 @@ fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
         if has_model {
             seeds.clear();
             for &v in members {
-                let from_models = graph
-                    .neighbors_directed(v, Direction::Incoming)
+                let from_models = cx
+                    .neighbours(v, Direction::Incoming)
+                    .iter()
+                    .map(|&(_, u)| u)
                     .filter(|&u| here(u) && is_model[u.index()])
                     .map(|u| key(&longest, u))
                     .max();
@@ -203,7 +206,7 @@ fn spread(
             if is_model[v.index()] {
                 continue;
             }
-            for w in cx.graph.graph.neighbors_directed(v, Direction::Outgoing) {
+            for &(_, w) in cx.neighbours(v, Direction::Outgoing) {
                 if cx.component_of[w.index()] == c && settled[w.index()] != pass {
                     settled[w.index()] = pass;
                     value[w.index()] = Some(best);
@@ -235,7 +238,7 @@ fn topological_components(cx: &Context<'_>) -> Vec<usize> {
         let c = order[next];
         next += 1;
         for &v in &cx.components[c] {
-            for w in graph.neighbors_directed(v, Direction::Outgoing) {
+            for &(_, w) in cx.neighbours(v, Direction::Outgoing) {
                 let d = cx.component_of[w.index()];
                 if d != c {
                     waiting[d] -= 1;
@@ -257,13 +260,8 @@ fn topological_components(cx: &Context<'_>) -> Vec<usize> {
 /// same route as the plain walk: every node on a shortest route is first reached, in the
 /// plain walk, from another node on a shortest route, so their order is kept. Many models
 /// share the walks' arrays, stamped per route instead of cleared.
-struct Router {
-    /// Outgoing neighbours of node `v`: `targets[offsets[v]..offsets[v + 1]]`, in index order.
-    offsets: Vec<usize>,
-    targets: Vec<NodeIndex>,
-    /// Incoming neighbours, likewise (order does not matter for distances).
-    in_offsets: Vec<usize>,
-    sources: Vec<NodeIndex>,
+struct Router<'c> {
+    cx: &'c Context<'c>,
     is_model: Vec<bool>,
     /// Distance from the route's start (`forward`) and to its end (`backward`), valid where
     /// the matching stamp equals `walk`.
@@ -342,35 +340,15 @@ impl Levels {
     }
 }
 
-/// Neighbour lists as offsets into one array, built once.
-fn adjacency(cx: &Context<'_>, direction: Direction) -> (Vec<usize>, Vec<NodeIndex>) {
-    let graph = &cx.graph.graph;
-    let mut offsets = Vec::with_capacity(graph.node_count() + 1);
-    let mut neighbours = Vec::with_capacity(graph.edge_count());
-    offsets.push(0);
-    for v in graph.node_indices() {
-        let start = neighbours.len();
-        neighbours.extend(graph.neighbors_directed(v, direction));
-        neighbours[start..].sort_unstable();
-        offsets.push(neighbours.len());
-    }
-    (offsets, neighbours)
-}
-
-impl Router {
-    fn new(cx: &Context<'_>) -> Router {
+impl<'c> Router<'c> {
+    fn new(cx: &'c Context<'c>) -> Router<'c> {
         let n = cx.graph.node_count();
-        let (offsets, targets) = adjacency(cx, Direction::Outgoing);
-        let (in_offsets, sources) = adjacency(cx, Direction::Incoming);
         Router {
-            offsets,
-            targets,
-            in_offsets,
-            sources,
+            cx,
             is_model: cx
                 .graph
                 .nodes()
-                .map(|v| cx.graph.kind(v) == NodeKind::Model)
+                .map(|v| cx.kind(v) == NodeKind::Model)
                 .collect(),
             forward: Levels::new(n),
             backward: Levels::new(n),
@@ -380,14 +358,6 @@ impl Router {
             walk: 0,
             queue: VecDeque::new(),
         }
-    }
-
-    fn successors(&self, node: NodeIndex) -> &[NodeIndex] {
-        &self.targets[self.offsets[node.index()]..self.offsets[node.index() + 1]]
-    }
-
-    fn predecessors(&self, node: NodeIndex) -> &[NodeIndex] {
-        &self.sources[self.in_offsets[node.index()]..self.in_offsets[node.index() + 1]]
     }
 
     /// One shortest path from `from` to `to` through non-model nodes, for the evidence.
@@ -415,7 +385,23 @@ impl Router {
             if ahead.is_empty() || behind.is_empty() {
                 return false;
             }
-            let met = if ahead.len() <= behind.len() {
+            // The side with fewer edges to follow goes next.
+            let cx = self.cx;
+            let ahead_edges: usize = ahead
+                .clone()
+                .map(|i| {
+                    cx.neighbours(self.forward.reached[i], Direction::Outgoing)
+                        .len()
+                })
+                .sum();
+            let behind_edges: usize = behind
+                .clone()
+                .map(|i| {
+                    cx.neighbours(self.backward.reached[i], Direction::Incoming)
+                        .len()
+                })
+                .sum();
+            let met = if ahead_edges <= behind_edges {
                 self.step_forward(from, to, ahead)
             } else {
                 self.step_backward(from, to, behind)
@@ -424,6 +410,7 @@ impl Router {
                 break;
             }
         }
+        let cx = self.cx;
         let (a, b) = (self.forward.depth(), self.backward.depth());
         // The layer where the walks met, then outwards from it to both ends.
         for i in self.forward.level(a) {
@@ -435,8 +422,8 @@ impl Router {
         for k in (0..a).rev() {
             for i in self.forward.level(k) {
                 let v = self.forward.reached[i];
-                let next = self.successors(v);
-                if next.iter().any(|w| self.on_route[w.index()] == walk) {
+                let next = cx.neighbours(v, Direction::Outgoing);
+                if next.iter().any(|(_, w)| self.on_route[w.index()] == walk) {
                     self.on_route[v.index()] = walk;
                 }
             }
@@ -444,11 +431,10 @@ impl Router {
         for k in (0..b).rev() {
             for i in self.backward.level(k) {
                 let v = self.backward.reached[i];
-                let before = self.predecessors(v);
-                if before
-                    .iter()
-                    .any(|u| self.on_route[u.index()] == walk && self.backward.at(*u, walk, k + 1))
-                {
+                let before = cx.neighbours(v, Direction::Incoming);
+                if before.iter().any(|&(_, u)| {
+                    self.on_route[u.index()] == walk && self.backward.at(u, walk, k + 1)
+                }) {
                     self.on_route[v.index()] = walk;
                 }
             }
@@ -467,8 +453,7 @@ impl Router {
         let mut met = false;
         for i in frontier {
             let v = self.forward.reached[i];
-            for j in self.offsets[v.index()]..self.offsets[v.index() + 1] {
-                let w = self.targets[j];
+            for &(_, w) in self.cx.neighbours(v, Direction::Outgoing) {
                 // Models other than the end stop a route; the start is never re-entered.
                 if w == from || (self.is_model[w.index()] && w != to) {
                     continue;
@@ -496,8 +481,7 @@ impl Router {
             if v == from {
                 continue; // a route starts there and never passes through it
             }
-            for j in self.in_offsets[v.index()]..self.in_offsets[v.index() + 1] {
-                let u = self.sources[j];
+            for &(_, u) in self.cx.neighbours(v, Direction::Incoming) {
                 // Only the start or a non-model leads on; the end is never passed through.
                 if u == to || (self.is_model[u.index()] && u != from) {
                     continue;
@@ -517,9 +501,7 @@ impl Router {
         self.queue.clear();
         self.queue.push_back(from);
         while let Some(node) = self.queue.pop_front() {
-            let (start, end) = (self.offsets[node.index()], self.offsets[node.index() + 1]);
-            for i in start..end {
-                let next = self.targets[i];
+            for &(_, next) in self.cx.neighbours(node, Direction::Outgoing) {
                 if next == from
                     || self.stamp[next.index()] == walk
                     || self.on_route[next.index()] != walk
