@@ -5,8 +5,6 @@ mod adjacency;
 mod build;
 mod components;
 
-use std::collections::HashMap;
-
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -113,7 +111,7 @@ impl EdgeData {
 #[derive(Debug, Default)]
 pub struct LineageGraph {
     pub graph: DiGraph<NodeData, EdgeData>,
-    index: HashMap<NodeId, NodeIndex>,
+    index: hashbrown::HashMap<NodeId, NodeIndex, foldhash::fast::FixedState>,
     pub manifests: Vec<Manifest>,
 }
 

@@ -22,13 +22,60 @@ pub static RULE: Rule = Rule {
 /// Chains of this many models or more are warnings; shorter ones are info.
 const WARNING_FROM: usize = 3;
 
-fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let models: Vec<NodeIndex> = cx.nodes_of_kind(NodeKind::Model).collect();
-    let longest = longest_chains(cx);
-    let mut router = Router::new(cx);
+/// Models per piece of work handed to a thread: small enough to share the work evenly.
+const MODELS_PER_PIECE: usize = 256;
 
-    let mut findings = Vec::new();
-    for &model in &models {
+/// At most this many threads look for evidence routes.
+const MAX_THREADS: usize = 8;
+
+fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let longest = longest_chains(cx);
+    let models: Vec<NodeIndex> = cx
+        .nodes_of_kind(NodeKind::Model)
+        .filter(|m| longest[m.index()].1.is_some())
+        .collect();
+    let pieces: Vec<&[NodeIndex]> = models.chunks(MODELS_PER_PIECE).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_THREADS)
+        .min(pieces.len())
+        .max(1);
+    // The routes are most of the work and independent: threads take every n-th piece, and
+    // the pieces are put back in order, so the output does not depend on the thread count.
+    let mut done: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (pieces, longest) = (&pieces, &longest);
+                scope.spawn(move || {
+                    let mut router = Router::new(cx);
+                    (t..pieces.len())
+                        .step_by(threads)
+                        .map(|i| (i, chain_findings(cx, longest, &mut router, pieces[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().flat_map(|(_, found)| found).collect()
+}
+
+/// The findings of `models`, each of which some model precedes.
+fn chain_findings(
+    cx: &Context<'_>,
+    longest: &[(usize, Option<NodeIndex>)],
+    router: &mut Router<'_>,
+    models: &[NodeIndex],
+) -> Vec<Finding> {
+    let mut findings = Vec::with_capacity(models.len());
+    for &model in models {
         let (length, Some(_)) = longest[model.index()] else {
             continue;
         };
