@@ -316,6 +316,10 @@ struct Router<'c> {
     backward: Levels,
     /// Nodes on some shortest route, where `on_route[v] == walk`.
     on_route: Vec<u32>,
+    /// Scratch lists of one layer of those nodes, kept for their capacity.
+    layer: Vec<NodeIndex>,
+    next_layer: Vec<NodeIndex>,
+    spare_layer: Vec<NodeIndex>,
     parent: Vec<NodeIndex>,
     stamp: Vec<u32>,
     walk: u32,
@@ -324,8 +328,8 @@ struct Router<'c> {
 
 /// One side of the two-ended walk: the nodes reached, level by level, and their distances.
 struct Levels {
-    distance: Vec<u32>,
-    stamp: Vec<u32>,
+    /// (walk, distance) per node: one lookup answers both.
+    mark: Vec<(u32, u32)>,
     /// Nodes in the order reached; level `k` is `reached[starts[k]..starts[k + 1]]`.
     reached: Vec<NodeIndex>,
     starts: Vec<usize>,
@@ -334,8 +338,7 @@ struct Levels {
 impl Levels {
     fn new(n: usize) -> Levels {
         Levels {
-            distance: vec![0; n],
-            stamp: vec![0; n],
+            mark: vec![(0, 0); n],
             reached: Vec::new(),
             starts: Vec::new(),
         }
@@ -346,8 +349,7 @@ impl Levels {
         self.starts.clear();
         self.starts.extend([0, 1]);
         self.reached.push(node);
-        self.distance[node.index()] = 0;
-        self.stamp[node.index()] = walk;
+        self.mark[node.index()] = (walk, 0);
     }
 
     /// The deepest level reached so far.
@@ -364,11 +366,11 @@ impl Levels {
     }
 
     fn has(&self, node: NodeIndex, walk: u32) -> bool {
-        self.stamp[node.index()] == walk
+        self.mark[node.index()].0 == walk
     }
 
     fn at(&self, node: NodeIndex, walk: u32, distance: usize) -> bool {
-        self.has(node, walk) && self.distance[node.index()] as usize == distance
+        self.mark[node.index()] == (walk, distance as u32)
     }
 
     /// Adds `node` to the level being built, unless it was reached before.
@@ -376,8 +378,7 @@ impl Levels {
         if self.has(node, walk) {
             return false;
         }
-        self.stamp[node.index()] = walk;
-        self.distance[node.index()] = (self.starts.len() - 1) as u32;
+        self.mark[node.index()] = (walk, (self.starts.len() - 1) as u32);
         self.reached.push(node);
         true
     }
@@ -400,6 +401,9 @@ impl<'c> Router<'c> {
             forward: Levels::new(n),
             backward: Levels::new(n),
             on_route: vec![0; n],
+            layer: Vec::new(),
+            next_layer: Vec::new(),
+            spare_layer: Vec::new(),
             parent: vec![NodeIndex::end(); n],
             stamp: vec![0; n],
             walk: 0,
@@ -459,33 +463,48 @@ impl<'c> Router<'c> {
         }
         let cx = self.cx;
         let (a, b) = (self.forward.depth(), self.backward.depth());
-        // The layer where the walks met, then outwards from it to both ends.
+        // The layer where the walks met, then outwards from it to both ends, each layer
+        // found from the one before it: only edges of nodes on shortest routes are read.
+        let mut meeting = std::mem::take(&mut self.layer);
+        meeting.clear();
         for i in self.forward.level(a) {
             let v = self.forward.reached[i];
             if self.backward.at(v, walk, b) {
                 self.on_route[v.index()] = walk;
+                meeting.push(v);
             }
         }
+        let mut layer = std::mem::take(&mut self.next_layer);
+        let mut next = std::mem::take(&mut self.spare_layer);
+        layer.clone_from(&meeting);
         for k in (0..a).rev() {
-            for i in self.forward.level(k) {
-                let v = self.forward.reached[i];
-                let next = cx.neighbours(v, Direction::Outgoing);
-                if next.iter().any(|(_, w)| self.on_route[w.index()] == walk) {
-                    self.on_route[v.index()] = walk;
+            next.clear();
+            for &w in &layer {
+                for &(_, v) in cx.neighbours(w, Direction::Incoming) {
+                    if self.on_route[v.index()] != walk && self.forward.at(v, walk, k) {
+                        self.on_route[v.index()] = walk;
+                        next.push(v);
+                    }
                 }
             }
+            std::mem::swap(&mut layer, &mut next);
         }
+        layer.clone_from(&meeting);
         for k in (0..b).rev() {
-            for i in self.backward.level(k) {
-                let v = self.backward.reached[i];
-                let before = cx.neighbours(v, Direction::Incoming);
-                if before.iter().any(|&(_, u)| {
-                    self.on_route[u.index()] == walk && self.backward.at(u, walk, k + 1)
-                }) {
-                    self.on_route[v.index()] = walk;
+            next.clear();
+            for &u in &layer {
+                for &(_, x) in cx.neighbours(u, Direction::Outgoing) {
+                    if self.on_route[x.index()] != walk && self.backward.at(x, walk, k) {
+                        self.on_route[x.index()] = walk;
+                        next.push(x);
+                    }
                 }
             }
+            std::mem::swap(&mut layer, &mut next);
         }
+        self.layer = meeting;
+        self.next_layer = layer;
+        self.spare_layer = next;
         true
     }
 
@@ -701,6 +720,58 @@ mod tests {
                 .max(longest_seen);
         }
         assert!(longest_seen >= 4, "the graphs hold long chains");
+    }
+
+    /// The route as a plain breadth-first walk from `from` finds it, neighbours in id order.
+    fn route_by_plain_walk(cx: &Context<'_>, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
+        let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(node) = queue.pop_front() {
+            for (_, next) in cx.graph.neighbours(node, Direction::Outgoing) {
+                if next == from || parent.contains_key(&next) {
+                    continue;
+                }
+                parent.insert(next, node);
+                if next == to {
+                    let mut path = vec![to];
+                    let mut at = to;
+                    while at != from {
+                        at = parent[&at];
+                        path.push(at);
+                    }
+                    path.reverse();
+                    return path;
+                }
+                if cx.graph.kind(next) != NodeKind::Model {
+                    queue.push_back(next);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    #[test]
+    fn two_ended_routes_are_the_routes_of_a_plain_walk() {
+        let mut routes_seen = 0;
+        for seed in 0..300u64 {
+            let nodes = 2 + (seed as usize % 40);
+            let graph = random_graph(seed, nodes, nodes * (1 + seed as usize % 3));
+            let cx = Context::new(&graph);
+            let mut router = Router::new(&cx);
+            let models: Vec<NodeIndex> = cx.nodes_of_kind(NodeKind::Model).collect();
+            for &from in &models {
+                for &to in &models {
+                    let expected = if from == to {
+                        Vec::new()
+                    } else {
+                        route_by_plain_walk(&cx, from, to)
+                    };
+                    routes_seen += usize::from(expected.len() > 3);
+                    assert_eq!(router.route(from, to), expected, "seed {seed}");
+                }
+            }
+        }
+        assert!(routes_seen > 100, "the graphs hold long routes");
     }
 
     #[test]
