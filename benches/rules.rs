@@ -8,7 +8,8 @@
 //! and sorting the graph's (source, target) pairs. It also prints a hash of the findings'
 //! JSON, so two builds can be checked for identical output on the same graph.
 //!
-//! The deployment is `PIPELINES` pipelines of `STAGES` entities each (models, jobs and
+//! The deployment is `PIPELINES` pipelines (`LINTAGE_BENCH_PIPELINES` to change, for quick
+//! output comparisons on a smaller graph) of `STAGES` entities each (models, jobs and
 //! services in turn). Each entity writes one dataset and reads the outputs of the two stages
 //! before it, one output of an earlier stage of another pipeline and sometimes a shared raw
 //! dataset; the logs show most declared edges, some undeclared reads and writes, and
