@@ -1,12 +1,14 @@
 //! Findings: what a rule reports, with the evidence that proves it, a fingerprint that
 //! survives new log data, and one sort order for every output.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::graph::{Declaration, Seen};
 use crate::node::NodeId;
+use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,8 +77,8 @@ impl Evidence {
             file: seen.file.clone(),
             line: seen.line,
             count: seen.count,
-            first_seen: seen.first_seen.to_string(),
-            last_seen: seen.last_seen.to_string(),
+            first_seen: time_text(seen.first_seen),
+            last_seen: time_text(seen.last_seen),
             from: from.to_string(),
             to: to.to_string(),
         }
@@ -99,6 +101,29 @@ impl Evidence {
             value: value.to_string(),
         }
     }
+}
+
+/// `time.to_string()`, remembered per thread for the last few times: evidence repeats the
+/// same log times over and over, and printing a date costs more than copying it.
+fn time_text(time: Timestamp) -> String {
+    const SLOTS: usize = 64; // 2^6, the six top bits below
+    thread_local! {
+        static RECENT: RefCell<Vec<Option<(Timestamp, String)>>> = RefCell::new(vec![None; SLOTS]);
+    }
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        // The top bits of a multiplicative hash pick the slot.
+        let slot =
+            &mut recent[((time.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
+        match slot {
+            Some((known, text)) if *known == time => text.clone(),
+            _ => {
+                let text = time.to_string();
+                *slot = Some((time, text.clone()));
+                text
+            }
+        }
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,12 +171,22 @@ impl Finding {
     }
 
     /// Attaches evidence in the order given (a loop's edges follow the loop), without repeats.
-    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
-        let mut seen = std::collections::HashSet::with_capacity(evidence.len());
-        self.evidence = evidence
-            .into_iter()
-            .filter(|e| seen.insert(e.clone()))
-            .collect();
+    pub fn with_evidence(mut self, mut evidence: Vec<Evidence>) -> Finding {
+        // Most lists are short: comparing with the earlier items beats hashing copies.
+        let keep: Vec<bool> = if evidence.len() <= 16 {
+            (0..evidence.len())
+                .map(|i| !evidence[..i].contains(&evidence[i]))
+                .collect()
+        } else {
+            let mut seen: hashbrown::HashSet<&Evidence, foldhash::fast::FixedState> =
+                hashbrown::HashSet::with_capacity_and_hasher(evidence.len(), Default::default());
+            evidence.iter().map(|e| seen.insert(e)).collect()
+        };
+        if keep.contains(&false) {
+            let mut keep = keep.into_iter();
+            evidence.retain(|_| keep.next().unwrap_or(true));
+        }
+        self.evidence = evidence;
         self
     }
 
@@ -168,18 +203,29 @@ pub fn sort(findings: &mut [Finding]) {
 /// A stable id of what a finding is about: its code, subject and related nodes. Evidence,
 /// messages, paths and severities do not enter it, so a baseline survives new log data.
 pub fn fingerprint(finding: &Finding) -> String {
-    let mut text = format!("{}\u{1f}{}", finding.code, finding.subject);
+    // The hash of code, subject and related joined by U+001F, fed piece by piece.
+    let mut hash = FNV_OFFSET;
+    hash = fnv1a64_more(hash, finding.code.as_bytes());
+    hash = fnv1a64_more(hash, &[0x1f]);
+    hash = fnv1a64_more(hash, finding.subject.as_bytes());
     for related in &finding.related {
-        text.push('\u{1f}');
-        text.push_str(related);
+        hash = fnv1a64_more(hash, &[0x1f]);
+        hash = fnv1a64_more(hash, related.as_bytes());
     }
-    format!("{:016x}", fnv1a64(text.as_bytes()))
+    format!("{hash:016x}")
 }
 
 // FNV-1a: tiny, dependency-free and the same on every platform and release, which is all a
 // fingerprint needs.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+#[cfg(test)]
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_more(FNV_OFFSET, bytes)
+}
+
+/// Continues a hash over more bytes, as if they followed the ones hashed so far.
+fn fnv1a64_more(mut hash: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
@@ -190,6 +236,27 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_hash_the_joined_text() {
+        let finding = Finding {
+            code: "LT004",
+            rule: "undeclared-dependency",
+            severity: Severity::Warning,
+            subject: "job:a".into(),
+            related: vec!["dataset:b".into(), "dataset:c".into()],
+            path: Vec::new(),
+            loop_kind: None,
+            message: String::new(),
+            evidence: Vec::new(),
+            fingerprint: String::new(),
+        };
+        let text = "LT004\u{1f}job:a\u{1f}dataset:b\u{1f}dataset:c";
+        assert_eq!(
+            fingerprint(&finding),
+            format!("{:016x}", fnv1a64(text.as_bytes()))
+        );
+    }
 
     #[test]
     fn fnv_matches_reference_vectors() {

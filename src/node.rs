@@ -76,6 +76,13 @@ impl NodeId {
     }
 }
 
+// Hash, Eq and Ord all come from the one string, so maps keyed by ids can be searched by `&str`.
+impl std::borrow::Borrow<str> for NodeId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

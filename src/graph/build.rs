@@ -1,12 +1,12 @@
 //! Builds the lineage graph from ingested facts: entities from manifests, principals mapped
 //! through identities, declared and observed edges merged per (from, to).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use petgraph::graph::NodeIndex;
 
 use super::{Declaration, DeclaredAs, EdgeData, LineageGraph, NodeData, Seen};
 use crate::config::{Action, Settings};
 use crate::identity::{Claim, IdentityMap, IdentityTie};
-use crate::ingest::{Entry, Facts};
+use crate::ingest::{Entry, Facts, Manifest, Observation};
 use crate::node::{NodeId, NodeKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,82 +54,191 @@ fn base_model_id(entry: &str) -> NodeId {
     )
 }
 
+/// A hash map for the builder's lookups; its order never reaches the output.
+type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::FixedState>;
+
+/// Nodes and edges numbered as they are first met, merged per (from, to); sorted by id once at
+/// the end, rather than kept in ordered maps of id strings as they come.
 #[derive(Default)]
 struct Builder {
-    nodes: BTreeMap<NodeId, Option<usize>>,
-    edges: BTreeMap<(NodeId, NodeId), EdgeData>,
+    ids: Vec<NodeId>,
+    manifest_of: Vec<Option<usize>>,
+    numbers: FastMap<NodeId, u32>,
+    /// (from, to) of each edge, by edge number.
+    ends: Vec<(u32, u32)>,
+    edges: Vec<EdgeData>,
+    edge_numbers: FastMap<(u32, u32), u32>,
 }
 
 impl Builder {
-    fn declare(&mut self, from: NodeId, to: NodeId, declaration: Declaration) {
-        self.nodes.entry(from.clone()).or_default();
-        self.nodes.entry(to.clone()).or_default();
-        let edge = self.edges.entry((from, to)).or_default();
+    fn node(&mut self, id: NodeId) -> u32 {
+        if let Some(&number) = self.numbers.get(&id) {
+            return number;
+        }
+        self.insert(id)
+    }
+
+    fn node_by_str(&mut self, id: &str) -> Option<u32> {
+        self.numbers.get(id).copied()
+    }
+
+    fn insert(&mut self, id: NodeId) -> u32 {
+        let number = self.ids.len() as u32;
+        self.ids.push(id.clone());
+        self.manifest_of.push(None);
+        self.numbers.insert(id, number);
+        number
+    }
+
+    fn edge(&mut self, from: u32, to: u32) -> &mut EdgeData {
+        let next = self.edges.len() as u32;
+        let number = *self.edge_numbers.entry((from, to)).or_insert(next);
+        if number == next {
+            self.ends.push((from, to));
+            self.edges.push(EdgeData::default());
+        }
+        &mut self.edges[number as usize]
+    }
+
+    fn declare(&mut self, from: u32, to: u32, declaration: Declaration) {
+        let edge = self.edge(from, to);
         if !edge.declared.contains(&declaration) {
             edge.declared.push(declaration);
         }
     }
 
-    fn observe(&mut self, from: NodeId, to: NodeId, seen: Seen) {
-        self.nodes.entry(from.clone()).or_default();
-        self.nodes.entry(to.clone()).or_default();
-        let edge = self.edges.entry((from, to)).or_default();
+    /// Merges what one log record shows; `file` is the record's log file.
+    fn observe(&mut self, from: u32, to: u32, o: &Observation, file: &str) {
+        let edge = self.edge(from, to);
         match &mut edge.observed {
-            None => edge.observed = Some(seen),
+            None => {
+                edge.observed = Some(Seen {
+                    count: o.count,
+                    first_seen: o.first_seen,
+                    last_seen: o.last_seen,
+                    file: file.to_string(),
+                    line: o.line,
+                })
+            }
             Some(existing) => {
-                existing.count = existing.count.saturating_add(seen.count);
-                existing.last_seen = existing.last_seen.max(seen.last_seen);
-                if (seen.first_seen, &seen.file, seen.line)
-                    < (existing.first_seen, &existing.file, existing.line)
+                existing.count = existing.count.saturating_add(o.count);
+                existing.last_seen = existing.last_seen.max(o.last_seen);
+                if (o.first_seen, file, o.line)
+                    < (existing.first_seen, existing.file.as_str(), existing.line)
                 {
-                    existing.first_seen = seen.first_seen;
-                    existing.file = seen.file;
-                    existing.line = seen.line;
+                    existing.first_seen = o.first_seen;
+                    existing.file = file.to_string();
+                    existing.line = o.line;
                 }
             }
         }
     }
 
-    /// Outputs of a model known before `model:NAME` entries are expanded: declared datasets and
-    /// observed writes.
-    fn direct_outputs(&self, model: &NodeId) -> Vec<NodeId> {
-        self.edges
-            .range((model.clone(), NodeId::new(NodeKind::Dataset, ""))..)
-            .take_while(|((from, _), _)| from == model)
-            .filter(|((_, to), edge)| to.kind() == NodeKind::Dataset && edge.is_output())
-            .map(|((_, to), _)| to.clone())
-            .collect()
+    /// Outputs of each of `models` known before `model:NAME` entries are expanded: declared
+    /// datasets and observed writes, in id order.
+    fn direct_outputs(&self, models: &FastMap<u32, Vec<u32>>) -> FastMap<u32, Vec<u32>> {
+        let mut outputs = models.clone();
+        for (edge, &(from, to)) in self.edges.iter().zip(&self.ends) {
+            if let Some(list) = outputs.get_mut(&from)
+                && self.ids[to as usize].kind() == NodeKind::Dataset
+                && edge.is_output()
+            {
+                list.push(to);
+            }
+        }
+        for list in outputs.values_mut() {
+            list.sort_unstable_by(|&a, &b| self.ids[a as usize].cmp(&self.ids[b as usize]));
+        }
+        outputs
+    }
+
+    /// The graph: nodes in id order, edges in (from, to) id order.
+    fn finish(self, manifests: Vec<Manifest>) -> LineageGraph {
+        let Builder {
+            ids,
+            manifest_of,
+            mut ends,
+            edges,
+            ..
+        } = self;
+        let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+        let mut rank = vec![0u32; ids.len()];
+        for (i, &number) in order.iter().enumerate() {
+            rank[number as usize] = i as u32;
+        }
+        let mut lineage = LineageGraph {
+            manifests,
+            ..LineageGraph::default()
+        };
+        lineage.graph.reserve_nodes(ids.len());
+        lineage.graph.reserve_edges(edges.len());
+        lineage.index.reserve(ids.len());
+        let mut ids: Vec<Option<NodeId>> = ids.into_iter().map(Some).collect();
+        for &number in &order {
+            let Some(id) = ids[number as usize].take() else {
+                continue;
+            };
+            let index = lineage.graph.add_node(NodeData {
+                id: id.clone(),
+                manifest: manifest_of[number as usize],
+            });
+            lineage.index.insert(id, index);
+        }
+        for (from, to) in &mut ends {
+            *from = rank[*from as usize];
+            *to = rank[*to as usize];
+        }
+        let mut by_ends: Vec<u32> = (0..edges.len() as u32).collect();
+        by_ends.sort_unstable_by_key(|&e| ends[e as usize]);
+        let mut edges: Vec<Option<EdgeData>> = edges.into_iter().map(Some).collect();
+        for e in by_ends {
+            let Some(mut edge) = edges[e as usize].take() else {
+                continue;
+            };
+            edge.declared.sort();
+            let (from, to) = ends[e as usize];
+            lineage.graph.add_edge(
+                NodeIndex::new(from as usize),
+                NodeIndex::new(to as usize),
+                edge,
+            );
+        }
+        lineage
     }
 }
 
 pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildError> {
     let mut builder = Builder::default();
     let manifests = facts.manifests;
+    let manifest_ids: Vec<NodeId> = manifests.iter().map(Manifest::id).collect();
 
-    let mut declared_at: HashMap<NodeId, String> = HashMap::new();
-    for (i, m) in manifests.iter().enumerate() {
-        let here = format!("{}:{}", m.file, m.line);
-        if let Some(first) = declared_at.insert(m.id(), here.clone()) {
-            let (first, second) = if first <= here {
-                (first, here)
+    // Where each entity is declared, formatted only for the message when one is declared twice.
+    let declared_at = |i: usize| format!("{}:{}", manifests[i].file, manifests[i].line);
+    for (i, id) in manifest_ids.iter().enumerate() {
+        let number = builder.node(id.clone());
+        if let Some(first) = builder.manifest_of[number as usize] {
+            let (first, second) = (declared_at(first), declared_at(i));
+            let (first, second) = if first <= second {
+                (first, second)
             } else {
-                (here, first)
+                (second, first)
             };
             return Err(BuildError::Duplicate {
-                id: m.id(),
+                id: id.clone(),
                 first,
                 second,
             });
         }
-        builder.nodes.insert(m.id(), Some(i));
+        builder.manifest_of[number as usize] = Some(i);
     }
 
     let mut claims: Vec<Claim> = Vec::new();
-    for m in &manifests {
+    for (m, id) in manifests.iter().zip(&manifest_ids) {
         for identity in &m.identities {
             claims.push(Claim {
                 pattern: crate::glob::StarGlob::new(&identity.value),
-                entity: m.id(),
+                entity: id.clone(),
                 file: m.file.clone(),
                 line: identity.line,
             });
@@ -140,10 +249,13 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
         .clone()
         .unwrap_or_else(|| crate::config::CONFIG_FILE.into());
     for identity in &settings.identities {
-        if !declared_at.contains_key(&identity.entity) {
+        let declared = builder
+            .node_by_str(identity.entity.as_str())
+            .is_some_and(|n| builder.manifest_of[n as usize].is_some());
+        if !declared {
             let hint = closest(
                 identity.entity.as_str(),
-                declared_at.keys().map(NodeId::as_str),
+                manifest_ids.iter().map(NodeId::as_str),
             )
             .map(|name| format!("; did you mean {name}?"))
             .unwrap_or_default();
@@ -163,55 +275,57 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
     // Entities known from the files themselves (OpenLineage jobs) are nodes that principals
     // spelled as their id map to, though no manifest declares them.
     for entity in &facts.entities {
-        builder.nodes.entry(entity.clone()).or_default();
+        builder.node(entity.clone());
     }
     let identities = IdentityMap::new(
         claims,
-        declared_at
-            .keys()
+        manifest_ids
+            .iter()
             .cloned()
             .chain(facts.entities.iter().cloned()),
     );
 
     // Observed edges first: a model's observed writes are outputs that `model:NAME` entries
-    // stand for.
-    let mut who: HashMap<String, NodeId> = HashMap::new();
+    // stand for. Principals and resources repeat across records: each is resolved once.
+    let mut actors: FastMap<&str, u32> = FastMap::default();
+    let mut datasets: FastMap<&str, u32> = FastMap::default();
     for record in &facts.observed {
-        let actor = match who.get(&record.principal) {
-            Some(actor) => actor.clone(),
+        let actor = match actors.get(record.principal.as_str()) {
+            Some(&actor) => actor,
             None => {
-                let actor = identities
+                let id = identities
                     .resolve(&record.principal)?
                     .unwrap_or_else(|| NodeId::new(NodeKind::Principal, &record.principal));
-                who.insert(record.principal.clone(), actor.clone());
+                let actor = builder.node(id);
+                actors.insert(&record.principal, actor);
                 actor
             }
         };
-        let data = dataset(
-            record
-                .resource
-                .strip_prefix("dataset:")
-                .unwrap_or(&record.resource),
-            settings,
-        );
-        let o = &record.observation;
-        let seen = Seen {
-            count: o.count,
-            first_seen: o.first_seen,
-            last_seen: o.last_seen,
-            file: facts.log_files.get(o.file).cloned().unwrap_or_default(),
-            line: o.line,
+        let data = match datasets.get(record.resource.as_str()) {
+            Some(&data) => data,
+            None => {
+                let name = record
+                    .resource
+                    .strip_prefix("dataset:")
+                    .unwrap_or(&record.resource);
+                let data = builder.node(dataset(name, settings));
+                datasets.insert(&record.resource, data);
+                data
+            }
         };
+        let o = &record.observation;
+        let file = facts.log_files.get(o.file).map_or("", String::as_str);
         match record.action {
-            Action::Read => builder.observe(data, actor, seen),
-            Action::Write => builder.observe(actor, data, seen),
+            Action::Read => builder.observe(data, actor, o, file),
+            Action::Write => builder.observe(actor, data, o, file),
         }
     }
 
     // Declared edges that name datasets directly.
-    let mut deferred: Vec<(NodeId, NodeId, DeclaredAs, &Entry, &str)> = Vec::new();
-    for m in &manifests {
-        let me = m.id();
+    let mut deferred: Vec<(u32, u32, DeclaredAs, &Entry, &str)> = Vec::new();
+    let mut entry_datasets: FastMap<&str, u32> = FastMap::default();
+    for (m, id) in manifests.iter().zip(&manifest_ids) {
+        let me = builder.node(id.clone());
         let keyed: [(&[Entry], DeclaredAs); 4] = [
             (&m.inputs, DeclaredAs::Inputs),
             (&m.training, DeclaredAs::Training),
@@ -227,75 +341,64 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
                     line: entry.line,
                     via: None,
                 };
-                match target(&entry.value, settings) {
-                    Target::Dataset(data) if reads => {
-                        builder.declare(data, me.clone(), declaration)
-                    }
-                    Target::Dataset(data) => builder.declare(me.clone(), data, declaration),
-                    Target::OutputsOf(model) => {
-                        builder.nodes.entry(model.clone()).or_default();
-                        deferred.push((me.clone(), model, key, entry, m.file.as_str()));
-                    }
+                let data = match entry_datasets.get(entry.value.as_str()) {
+                    Some(&data) => data,
+                    None => match target(&entry.value, settings) {
+                        Target::Dataset(data) => {
+                            let data = builder.node(data);
+                            entry_datasets.insert(&entry.value, data);
+                            data
+                        }
+                        Target::OutputsOf(model) => {
+                            let model = builder.node(model);
+                            deferred.push((me, model, key, entry, m.file.as_str()));
+                            continue;
+                        }
+                    },
+                };
+                if reads {
+                    builder.declare(data, me, declaration);
+                } else {
+                    builder.declare(me, data, declaration);
                 }
             }
         }
         for entry in &m.base_models {
-            let base = base_model_id(&entry.value);
+            let base = builder.node(base_model_id(&entry.value));
             let declaration = Declaration {
                 key: DeclaredAs::BaseModel,
                 file: m.file.clone(),
                 line: entry.line,
                 via: None,
             };
-            builder.declare(base, me.clone(), declaration);
+            builder.declare(base, me, declaration);
         }
     }
 
     // `model:NAME` entries stand for every output of that model.
-    let outputs: HashMap<NodeId, Vec<NodeId>> = deferred
+    let models: FastMap<u32, Vec<u32>> = deferred
         .iter()
-        .map(|(_, model, ..)| model.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|model| {
-            let outputs = builder.direct_outputs(&model);
-            (model, outputs)
-        })
+        .map(|&(_, model, ..)| (model, Vec::new()))
         .collect();
+    let outputs = builder.direct_outputs(&models);
     for (me, model, key, entry, file) in deferred {
-        for data in outputs.get(&model).into_iter().flatten() {
+        for &data in outputs.get(&model).into_iter().flatten() {
             let declaration = Declaration {
                 key,
                 file: file.to_string(),
                 line: entry.line,
-                via: Some(model.clone()),
+                via: Some(builder.ids[model as usize].clone()),
             };
             if matches!(key, DeclaredAs::Inputs | DeclaredAs::Training) {
-                builder.declare(data.clone(), me.clone(), declaration);
+                builder.declare(data, me, declaration);
             } else {
-                builder.declare(me.clone(), data.clone(), declaration);
+                builder.declare(me, data, declaration);
             }
         }
     }
 
-    let mut lineage = LineageGraph {
-        manifests,
-        ..LineageGraph::default()
-    };
-    for (id, manifest) in builder.nodes {
-        let index = lineage.graph.add_node(NodeData {
-            id: id.clone(),
-            manifest,
-        });
-        lineage.index.insert(id, index);
-    }
-    for ((from, to), mut edge) in builder.edges {
-        edge.declared.sort();
-        if let (Some(a), Some(b)) = (lineage.node(&from), lineage.node(&to)) {
-            lineage.graph.add_edge(a, b, edge);
-        }
-    }
-    Ok(lineage)
+    drop(entry_datasets);
+    Ok(builder.finish(manifests))
 }
 
 /// The candidate most like `name`, when one is close enough to be a likely typo.

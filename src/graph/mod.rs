@@ -1,15 +1,17 @@
 //! The lineage graph: one node per `KIND:NAME`, one edge per (from, to) pair, each edge
 //! keeping where it was declared and how it was observed.
 
+mod adjacency;
 mod build;
-
-use std::collections::HashMap;
+mod components;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+pub use adjacency::Adjacency;
 pub use build::{BuildError, build};
+pub use components::{Components, strongly_connected};
 
 use crate::ingest::Manifest;
 use crate::node::{NodeId, NodeKind};
@@ -109,7 +111,7 @@ impl EdgeData {
 #[derive(Debug, Default)]
 pub struct LineageGraph {
     pub graph: DiGraph<NodeData, EdgeData>,
-    index: HashMap<NodeId, NodeIndex>,
+    index: hashbrown::HashMap<NodeId, NodeIndex, foldhash::fast::FixedState>,
     pub manifests: Vec<Manifest>,
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use petgraph::Direction;
 
-use super::{Context, Rule, consumer_matches, join_names};
+use super::{ConsumerPattern, Context, Rule, join_names};
 use crate::finding::{Evidence, Finding, Severity};
 use crate::node::NodeKind;
 
@@ -20,24 +20,23 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context<'_>) -> Vec<Finding> {
     let graph = cx.graph;
     let mut findings = Vec::new();
-    for model in graph.nodes_of_kind(NodeKind::Model) {
-        let consumers = graph
+    for model in cx.nodes_of_kind(NodeKind::Model) {
+        let consumers: Vec<ConsumerPattern<'_>> = graph
             .manifest(model)
             .map(|m| m.consumers.as_slice())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .iter()
+            .map(|c| ConsumerPattern::new(&c.value))
+            .collect();
         // consumer -> (datasets read, evidence)
         let mut undeclared: BTreeMap<_, (Vec<String>, Vec<Evidence>)> = BTreeMap::new();
-        for output in graph.outputs(model) {
-            for (edge, reader) in graph.neighbours(output, Direction::Outgoing) {
-                let Some(seen) = &graph.graph[edge].observed else {
+        for output in cx.outputs(model) {
+            for &(edge, reader) in cx.neighbours(output, Direction::Outgoing) {
+                let Some(seen) = &cx.edge_data(edge).observed else {
                     continue;
                 };
                 let reader_id = cx.id(reader);
-                if reader == model
-                    || consumers
-                        .iter()
-                        .any(|c| consumer_matches(&c.value, reader_id))
-                {
+                if reader == model || consumers.iter().any(|c| c.matches(reader_id)) {
                     continue;
                 }
                 let entry = undeclared.entry(reader).or_default();

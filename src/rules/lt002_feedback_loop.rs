@@ -21,13 +21,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let graph = cx.graph;
     let mut findings = Vec::new();
     for (index, component) in cx.components.iter().enumerate() {
         let models: Vec<NodeIndex> = component
             .iter()
             .copied()
-            .filter(|&n| graph.kind(n) == NodeKind::Model)
+            .filter(|&n| cx.kind(n) == NodeKind::Model)
             .collect();
         // Components are sorted by node index, which follows node id order.
         let Some(&subject) = models.first() else {
@@ -60,7 +59,7 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                 let names: Vec<&str> = models.iter().map(|&m| cx.id(m).as_str()).collect();
                 let undeclared = path
                     .windows(2)
-                    .filter(|w| graph.edge(w[0], w[1]).is_some_and(|e| !e.is_declared()))
+                    .filter(|w| cx.edge(w[0], w[1]).is_some_and(|e| !e.is_declared()))
                     .count();
                 let closed_by = match undeclared {
                     0 => String::new(),
@@ -100,12 +99,11 @@ fn shortest_cycle(
     inside: &dyn Fn(NodeIndex) -> bool,
     allowed: impl Fn(&EdgeData) -> bool,
 ) -> Option<Vec<NodeIndex>> {
-    let graph = cx.graph;
     let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {
-        for (edge, next) in graph.neighbours(node, Direction::Outgoing) {
-            if !allowed(&graph.graph[edge]) || !inside(next) {
+        for &(edge, next) in cx.neighbours(node, Direction::Outgoing) {
+            if !allowed(cx.edge_data(edge)) || !inside(next) {
                 continue;
             }
             if next == start {

@@ -23,18 +23,14 @@ pub static RULE: Rule = Rule {
 const WARNING_FROM: usize = 3;
 
 fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let graph = cx.graph;
-    let models: Vec<NodeIndex> = graph.nodes_of_kind(NodeKind::Model).collect();
-    let longest = longest_chains(cx);
-    let mut router = Router::new(cx);
-
+    let chains = longest_chains(cx);
     let mut findings = Vec::new();
-    for &model in &models {
-        let (length, Some(_)) = longest[model.index()] else {
+    for model in cx.nodes_of_kind(NodeKind::Model) {
+        let (length, Some(_)) = chains.longest[model.index()] else {
             continue;
         };
         let mut chain = vec![model];
-        while let Some(&(_, Some(previous))) = chain.last().map(|m| &longest[m.index()]) {
+        while let Some(&(_, Some(previous))) = chain.last().map(|m| &chains.longest[m.index()]) {
             chain.push(previous);
         }
         chain.reverse();
@@ -51,9 +47,8 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
         );
         // The evidence is how the model depends on the one before it: every link's evidence in
         // every finding would grow with the square of the chain length.
-        let previous = chain[chain.len() - 2];
-        let route = router.route(previous, model);
-        let evidence: Vec<Evidence> = route
+        let evidence: Vec<Evidence> = chains
+            .route(model)
             .windows(2)
             .flat_map(|w| cx.edge_evidence(w[0], w[1]))
             .collect();
@@ -70,8 +65,64 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// id (node indices follow id order).
 type Key = (usize, Reverse<NodeIndex>);
 
-/// For every model, the length of the longest chain of models ending at it and the model
-/// before it in that chain (`None` for a model nothing precedes); other nodes get `(0, None)`.
+/// Where a node's value in `inner` or `full` came from: the node before it on a route from
+/// the model the value names. Following these back from a model gives its evidence route
+/// without another search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// The node holds no value.
+    Unset,
+    /// An edge from this model, whose own key is the value: the route starts there.
+    Model(NodeIndex),
+    /// An edge from this non-model, which held the value in `inner`.
+    Inner(NodeIndex),
+    /// An edge from this non-model, which held the value in `full`.
+    Full(NodeIndex),
+}
+
+/// The chains of models, and where each node's candidate came from.
+struct Chains {
+    /// Per model, the length of the longest chain of models ending at it and the model
+    /// before it in that chain (`None` for a model nothing precedes); other nodes get
+    /// `(0, None)`.
+    longest: Vec<(usize, Option<NodeIndex>)>,
+    inner_origin: Vec<Origin>,
+    full_origin: Vec<Origin>,
+}
+
+impl Chains {
+    /// A route from the model before `model` in its chain to `model`, through non-models
+    /// only, by following the origins of its `inner` value back; empty for a model nothing
+    /// precedes. Each node's origin was settled before the node, so the origins form a
+    /// forest; the step count is still bounded, so a mistake cannot loop forever.
+    fn route(&self, model: NodeIndex) -> Vec<NodeIndex> {
+        let Some(&(_, Some(previous))) = self.longest.get(model.index()) else {
+            return Vec::new();
+        };
+        let mut route = vec![model];
+        let mut origin = self.inner_origin[model.index()];
+        for _ in 0..self.longest.len() {
+            let next = match origin {
+                Origin::Unset => return Vec::new(),
+                Origin::Model(start) => {
+                    if start != previous {
+                        return Vec::new();
+                    }
+                    route.push(start);
+                    route.reverse();
+                    return route;
+                }
+                Origin::Inner(node) => (node, &self.inner_origin),
+                Origin::Full(node) => (node, &self.full_origin),
+            };
+            route.push(next.0);
+            origin = next.1[next.0.index()];
+        }
+        Vec::new()
+    }
+}
+
+/// The longest chain of models ending at every model, with the origins of the candidates.
 ///
 /// A precedes M when a path from A to M passes through no other model, and A and M are not in
 /// one feedback loop (strongly connected component). Rather than walk from every model (the
@@ -80,22 +131,27 @@ type Key = (usize, Reverse<NodeIndex>);
 /// non-models: `inner` counts only models of earlier components (what a model of this
 /// component may build on), `full` every model (what later components see). Inside a
 /// component the best value spreads along edges out of non-models, highest value first, so
-/// each node is settled once.
-fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
+/// each node is settled once, from a node settled before it: that node is its origin.
+fn longest_chains(cx: &Context<'_>) -> Chains {
     let graph = &cx.graph.graph;
     let n = graph.node_count();
     let is_model: Vec<bool> = cx
         .graph
         .nodes()
-        .map(|v| cx.graph.kind(v) == NodeKind::Model)
+        .map(|v| cx.kind(v) == NodeKind::Model)
         .collect();
     let mut longest: Vec<(usize, Option<NodeIndex>)> = vec![(0, None); n];
     let mut inner: Vec<Option<Key>> = vec![None; n];
     let mut full: Vec<Option<Key>> = vec![None; n];
+    let mut inner_origin: Vec<Origin> = vec![Origin::Unset; n];
+    let mut full_origin: Vec<Origin> = vec![Origin::Unset; n];
+    // Edges on the route back to the value's model, to prefer short routes among equal values.
+    let mut inner_hops: Vec<u32> = vec![0; n];
+    let mut full_hops: Vec<u32> = vec![0; n];
     let mut settled: Vec<u32> = vec![0; n];
     let mut pass = 0u32;
-    let mut seeds: Vec<(Key, NodeIndex)> = Vec::new();
-    let mut stack: Vec<NodeIndex> = Vec::new();
+    let mut seeds: Vec<Seed> = Vec::new();
+    let mut queue: VecDeque<NodeIndex> = VecDeque::new();
     let key = |longest: &[(usize, Option<NodeIndex>)], model: NodeIndex| -> Key {
         (longest[model.index()].0, Reverse(model))
     };
@@ -104,35 +160,45 @@ fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
         let members = &cx.components[c];
         let here = |v: NodeIndex| cx.component_of[v.index()] == c;
 
-        // Candidates from earlier components, then spread inside this one.
+        // Candidates from earlier components, then spread inside this one. Among edges that
+        // bring the same best value, the one with the shortest route back, then the one from
+        // the smallest node, gives the origin.
         seeds.clear();
         for &v in members {
-            let best = graph
-                .neighbors_directed(v, Direction::Incoming)
-                .filter(|&u| !here(u))
-                .filter_map(|u| {
-                    if is_model[u.index()] {
-                        Some(key(&longest, u))
-                    } else {
-                        full[u.index()]
-                    }
-                })
-                .max();
-            if let Some(best) = best {
-                seeds.push((best, v));
+            let mut best: Option<Seed> = None;
+            for &(_, u) in cx.neighbours(v, Direction::Incoming) {
+                if here(u) {
+                    continue;
+                }
+                let (value, origin, hops) = if is_model[u.index()] {
+                    (key(&longest, u), Origin::Model(u), 1)
+                } else if let Some(value) = full[u.index()] {
+                    (value, Origin::Full(u), full_hops[u.index()] + 1)
+                } else {
+                    continue;
+                };
+                let better = best.as_ref().is_none_or(|held| {
+                    (Reverse(value), hops, u) < (Reverse(held.value), held.hops, held.from())
+                });
+                if better {
+                    best = Some(Seed {
+                        value,
+                        node: v,
+                        origin,
+                        hops,
+                    });
+                }
             }
+            seeds.extend(best);
         }
         pass += 1;
-        spread(
-            cx,
-            c,
-            &is_model,
-            &mut seeds,
-            &mut inner,
-            &mut settled,
-            pass,
-            &mut stack,
-        );
+        let mut inner_spread = Spread {
+            value: &mut inner,
+            origin: &mut inner_origin,
+            hops: &mut inner_hops,
+            pointing_here: Origin::Inner,
+        };
+        inner_spread.run(cx, c, &is_model, &mut seeds, &mut settled, pass, &mut queue);
 
         let mut has_model = false;
         for &v in members.iter().filter(|v| is_model[v.index()]) {
@@ -143,71 +209,125 @@ fn longest_chains(cx: &Context<'_>) -> Vec<(usize, Option<NodeIndex>)> {
             };
         }
 
-        // What later components see also counts this component's models.
+        // What later components see also counts this component's models. Where `full`
+        // holds the `inner` value, it came the same way, so the origin is copied.
         if has_model {
             seeds.clear();
             for &v in members {
-                let from_models = graph
-                    .neighbors_directed(v, Direction::Incoming)
+                let from_models = cx
+                    .neighbours(v, Direction::Incoming)
+                    .iter()
+                    .map(|&(_, u)| u)
                     .filter(|&u| here(u) && is_model[u.index()])
-                    .map(|u| key(&longest, u))
-                    .max();
-                if let Some(best) = inner[v.index()].max(from_models) {
-                    seeds.push((best, v));
-                }
+                    .map(|u| (key(&longest, u), u))
+                    .max_by_key(|&(value, _)| value);
+                // The keys differ (they name different models), so no tie to break.
+                let (value, origin, hops) = match (inner[v.index()], from_models) {
+                    (Some(held), Some((value, u))) if value > held => (value, Origin::Model(u), 1),
+                    (None, Some((value, u))) => (value, Origin::Model(u), 1),
+                    (Some(held), _) => (held, inner_origin[v.index()], inner_hops[v.index()]),
+                    (None, None) => continue,
+                };
+                seeds.push(Seed {
+                    value,
+                    node: v,
+                    origin,
+                    hops,
+                });
             }
             pass += 1;
-            spread(
-                cx,
-                c,
-                &is_model,
-                &mut seeds,
-                &mut full,
-                &mut settled,
-                pass,
-                &mut stack,
-            );
+            let mut full_spread = Spread {
+                value: &mut full,
+                origin: &mut full_origin,
+                hops: &mut full_hops,
+                pointing_here: Origin::Full,
+            };
+            full_spread.run(cx, c, &is_model, &mut seeds, &mut settled, pass, &mut queue);
         } else {
             for &v in members {
                 full[v.index()] = inner[v.index()];
+                full_origin[v.index()] = inner_origin[v.index()];
+                full_hops[v.index()] = inner_hops[v.index()];
             }
         }
     }
-    longest
+    Chains {
+        longest,
+        inner_origin,
+        full_origin,
+    }
 }
 
-/// Gives each node of component `c` the highest seed that reaches it along edges out of
-/// non-models inside the component. Seeds are taken highest first, so a node settled once
-/// already holds the best value, and so does everything it spreads to.
-#[allow(clippy::too_many_arguments)]
-fn spread(
-    cx: &Context<'_>,
-    c: usize,
-    is_model: &[bool],
-    seeds: &mut [(Key, NodeIndex)],
-    value: &mut [Option<Key>],
-    settled: &mut [u32],
-    pass: u32,
-    stack: &mut Vec<NodeIndex>,
-) {
-    seeds.sort_unstable_by(|a, b| b.cmp(a));
-    for &(best, start) in seeds.iter() {
-        if settled[start.index()] == pass {
-            continue;
+/// A value entering a component at `node`, where it came from, and how many edges lead back
+/// to its model.
+struct Seed {
+    value: Key,
+    node: NodeIndex,
+    origin: Origin,
+    hops: u32,
+}
+
+impl Seed {
+    /// The node the value came from, for ties; origins of seeds are never `Unset`.
+    fn from(&self) -> NodeIndex {
+        match self.origin {
+            Origin::Model(u) | Origin::Inner(u) | Origin::Full(u) => u,
+            Origin::Unset => NodeIndex::end(),
         }
-        settled[start.index()] = pass;
-        value[start.index()] = Some(best);
-        stack.clear();
-        stack.push(start);
-        while let Some(v) = stack.pop() {
-            if is_model[v.index()] {
+    }
+}
+
+/// One of the two arrays being filled in a component, with its origins.
+struct Spread<'a> {
+    value: &'a mut [Option<Key>],
+    origin: &'a mut [Origin],
+    hops: &'a mut [u32],
+    /// The origin that points at a node of this array.
+    pointing_here: fn(NodeIndex) -> Origin,
+}
+
+impl Spread<'_> {
+    /// Gives each node of component `c` the highest seed that reaches it along edges out of
+    /// non-models inside the component. Seeds are taken highest first, so a node settled
+    /// once already holds the best value, and so does everything it spreads to. Among equal
+    /// values the seed with the shortest route back goes first, and each seed floods breadth
+    /// first, so the route back to the seed inside the component is a shortest one: evidence
+    /// stays short.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        cx: &Context<'_>,
+        c: usize,
+        is_model: &[bool],
+        seeds: &mut [Seed],
+        settled: &mut [u32],
+        pass: u32,
+        queue: &mut VecDeque<NodeIndex>,
+    ) {
+        seeds.sort_unstable_by_key(|seed| (Reverse(seed.value), seed.hops, seed.node));
+        for seed in seeds.iter() {
+            let start = seed.node;
+            if settled[start.index()] == pass {
                 continue;
             }
-            for w in cx.graph.graph.neighbors_directed(v, Direction::Outgoing) {
-                if cx.component_of[w.index()] == c && settled[w.index()] != pass {
-                    settled[w.index()] = pass;
-                    value[w.index()] = Some(best);
-                    stack.push(w);
+            settled[start.index()] = pass;
+            self.value[start.index()] = Some(seed.value);
+            self.origin[start.index()] = seed.origin;
+            self.hops[start.index()] = seed.hops;
+            queue.clear();
+            queue.push_back(start);
+            while let Some(v) = queue.pop_front() {
+                if is_model[v.index()] {
+                    continue;
+                }
+                for &(_, w) in cx.neighbours(v, Direction::Outgoing) {
+                    if cx.component_of[w.index()] == c && settled[w.index()] != pass {
+                        settled[w.index()] = pass;
+                        self.value[w.index()] = Some(seed.value);
+                        self.origin[w.index()] = (self.pointing_here)(v);
+                        self.hops[w.index()] = self.hops[v.index()] + 1;
+                        queue.push_back(w);
+                    }
                 }
             }
         }
@@ -235,7 +355,7 @@ fn topological_components(cx: &Context<'_>) -> Vec<usize> {
         let c = order[next];
         next += 1;
         for &v in &cx.components[c] {
-            for w in graph.neighbors_directed(v, Direction::Outgoing) {
+            for &(_, w) in cx.neighbours(v, Direction::Outgoing) {
                 let d = cx.component_of[w.index()];
                 if d != c {
                     waiting[d] -= 1;
@@ -247,87 +367,6 @@ fn topological_components(cx: &Context<'_>) -> Vec<usize> {
         }
     }
     order
-}
-
-/// Finds the evidence routes between models: one shortest path from one model to another
-/// through non-model nodes, breadth first with neighbours in id order (so always the same
-/// path). Many models share the walk's arrays: neighbour lists built once, sorted, and marks
-/// stamped per walk instead of a fresh map each time.
-struct Router {
-    /// Outgoing neighbours of node `v`: `targets[offsets[v]..offsets[v + 1]]`, in index order.
-    offsets: Vec<usize>,
-    targets: Vec<NodeIndex>,
-    is_model: Vec<bool>,
-    parent: Vec<NodeIndex>,
-    stamp: Vec<u32>,
-    walk: u32,
-    queue: VecDeque<NodeIndex>,
-}
-
-impl Router {
-    fn new(cx: &Context<'_>) -> Router {
-        let graph = &cx.graph.graph;
-        let n = graph.node_count();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(graph.edge_count());
-        offsets.push(0);
-        for v in graph.node_indices() {
-            let start = targets.len();
-            targets.extend(graph.neighbors_directed(v, Direction::Outgoing));
-            targets[start..].sort_unstable();
-            offsets.push(targets.len());
-        }
-        Router {
-            offsets,
-            targets,
-            is_model: cx
-                .graph
-                .nodes()
-                .map(|v| cx.graph.kind(v) == NodeKind::Model)
-                .collect(),
-            parent: vec![NodeIndex::end(); n],
-            stamp: vec![0; n],
-            walk: 0,
-            queue: VecDeque::new(),
-        }
-    }
-
-    /// One shortest path from `from` to `to` through non-model nodes, for the evidence.
-    fn route(&mut self, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
-        self.walk += 1;
-        let walk = self.walk;
-        self.queue.clear();
-        self.queue.push_back(from);
-        while let Some(node) = self.queue.pop_front() {
-            let (start, end) = (self.offsets[node.index()], self.offsets[node.index() + 1]);
-            for i in start..end {
-                let next = self.targets[i];
-                if next == from || self.stamp[next.index()] == walk {
-                    continue;
-                }
-                self.stamp[next.index()] = walk;
-                self.parent[next.index()] = node;
-                if next == to {
-                    let mut path = vec![to];
-                    let mut at = to;
-                    loop {
-                        let p = self.parent[at.index()];
-                        path.push(p);
-                        if p == from {
-                            break;
-                        }
-                        at = p;
-                    }
-                    path.reverse();
-                    return path;
-                }
-                if !self.is_model[next.index()] {
-                    self.queue.push_back(next);
-                }
-            }
-        }
-        Vec::new()
-    }
 }
 
 #[cfg(test)]
@@ -442,7 +481,7 @@ mod tests {
             let graph = random_graph(seed, nodes, nodes * (1 + seed as usize % 3));
             let cx = Context::new(&graph);
             let expected = longest_by_walking_from_every_model(&cx);
-            assert_eq!(longest_chains(&cx), expected, "seed {seed}");
+            assert_eq!(longest_chains(&cx).longest, expected, "seed {seed}");
             longest_seen = expected
                 .iter()
                 .map(|l| l.0)
@@ -451,6 +490,35 @@ mod tests {
                 .max(longest_seen);
         }
         assert!(longest_seen >= 4, "the graphs hold long chains");
+    }
+
+    #[test]
+    fn routes_lead_from_the_previous_model_through_non_models_along_edges() {
+        let mut long_routes = 0;
+        for seed in 0..1000u64 {
+            let nodes = 2 + (seed as usize % 40);
+            let graph = random_graph(seed, nodes, nodes * (1 + seed as usize % 3));
+            let cx = Context::new(&graph);
+            let chains = longest_chains(&cx);
+            for model in cx.graph.nodes() {
+                let route = chains.route(model);
+                let Some(previous) = chains.longest[model.index()].1 else {
+                    assert!(route.is_empty(), "seed {seed}: {model:?} has no previous");
+                    continue;
+                };
+                assert!(route.len() >= 2, "seed {seed}: no route to {model:?}");
+                assert_eq!(route.first(), Some(&previous), "seed {seed}");
+                assert_eq!(route.last(), Some(&model), "seed {seed}");
+                for step in route.windows(2) {
+                    assert!(cx.edge(step[0], step[1]).is_some(), "seed {seed}: {step:?}");
+                }
+                for &between in &route[1..route.len() - 1] {
+                    assert_ne!(cx.kind(between), NodeKind::Model, "seed {seed}: {route:?}");
+                }
+                long_routes += usize::from(route.len() > 3);
+            }
+        }
+        assert!(long_routes > 150, "the graphs hold long routes");
     }
 
     #[test]
@@ -471,7 +539,8 @@ mod tests {
             previous = Some(node);
         }
         let cx = Context::new(&lineage);
-        let longest = longest_chains(&cx);
-        assert_eq!(longest[999_998].0, 500_000);
+        let chains = longest_chains(&cx);
+        assert_eq!(chains.longest[999_998].0, 500_000);
+        assert_eq!(chains.route(NodeIndex::new(999_998)).len(), 3);
     }
 }

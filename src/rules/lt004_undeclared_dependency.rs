@@ -22,14 +22,14 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
     // lineage) can leave something undeclared; one known only from logs declares nothing.
     for entity in graph
         .nodes()
-        .filter(|&n| graph.kind(n).is_entity() && graph.manifest(n).is_some())
+        .filter(|&n| cx.kind(n).is_entity() && graph.manifest(n).is_some())
     {
-        for (edge, dataset) in graph.neighbours(entity, Direction::Incoming) {
-            let edge = &graph.graph[edge];
+        for &(edge, dataset) in cx.neighbours(entity, Direction::Incoming) {
+            let edge = cx.edge_data(edge);
             let Some(seen) = &edge.observed else {
                 continue;
             };
-            if graph.kind(dataset) != NodeKind::Dataset || edge.is_declared_read() {
+            if cx.kind(dataset) != NodeKind::Dataset || edge.is_declared_read() {
                 continue;
             }
             let (entity_id, dataset_id) = (cx.id(entity), cx.id(dataset));

@@ -21,20 +21,20 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context<'_>) -> Vec<Finding> {
     let graph = cx.graph;
     let mut findings = Vec::new();
-    for entity in graph.nodes().filter(|&n| graph.kind(n).is_entity()) {
+    for entity in graph.nodes().filter(|&n| cx.kind(n).is_entity()) {
         let Some(manifest) = graph.manifest(entity) else {
             continue;
         };
         // Silent for entities the logs never show: no evidence either way.
-        if !graph.has_activity(entity) {
+        if !cx.has_activity(entity) {
             continue;
         }
         let entity_id = cx.id(entity);
         let mut unused: BTreeMap<String, Vec<Evidence>> = BTreeMap::new();
 
-        for (edge, dataset) in graph.neighbours(entity, Direction::Incoming) {
-            let edge = &graph.graph[edge];
-            if graph.kind(dataset) != NodeKind::Dataset
+        for &(edge, dataset) in cx.neighbours(entity, Direction::Incoming) {
+            let edge = cx.edge_data(edge);
+            if cx.kind(dataset) != NodeKind::Dataset
                 || edge.is_observed()
                 || !edge.declared_directly_as(&[DeclaredAs::Inputs, DeclaredAs::Training])
             {
@@ -60,10 +60,8 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
         for (key, entry, name) in model_entries {
             let model_id = NodeId::new(NodeKind::Model, name);
             let used = graph.node(&model_id).is_some_and(|model| {
-                graph
-                    .outputs(model)
-                    .into_iter()
-                    .any(|output| graph.edge(output, entity).is_some_and(|e| e.is_observed()))
+                cx.outputs(model)
+                    .any(|output| cx.edge(output, entity).is_some_and(|e| e.is_observed()))
             });
             if !used {
                 unused

@@ -16,11 +16,11 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context<'_>) -> Vec<Finding> {
     let graph = cx.graph;
     let mut findings = Vec::new();
-    for model in graph.nodes_of_kind(NodeKind::Model) {
+    for model in cx.nodes_of_kind(NodeKind::Model) {
         let Some(manifest) = graph.manifest(model) else {
             continue;
         };
-        let outputs = graph.outputs(model);
+        let outputs: Vec<_> = cx.outputs(model).collect();
         let model_id = cx.id(model);
         for entry in manifest.consumers.iter().filter(|c| !c.value.contains('*')) {
             // Only node ids name one consumer; globs and bare names are patterns.
@@ -30,14 +30,12 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
             let Some(consumer) = graph.node(&consumer_id) else {
                 continue;
             };
-            if consumer == model || !graph.has_activity(consumer) {
+            if consumer == model || !cx.has_activity(consumer) {
                 continue;
             }
-            let reads = outputs.iter().any(|&output| {
-                graph
-                    .edge(output, consumer)
-                    .is_some_and(|e| e.is_observed())
-            });
+            let reads = outputs
+                .iter()
+                .any(|&output| cx.edge(output, consumer).is_some_and(|e| e.is_observed()));
             if reads {
                 continue;
             }

@@ -16,15 +16,14 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let graph = cx.graph;
     let mut findings = Vec::new();
-    for principal in graph.nodes_of_kind(NodeKind::Principal) {
+    for principal in cx.nodes_of_kind(NodeKind::Principal) {
         let id = cx.id(principal);
         let mut evidence = Vec::new();
         let (mut reads, mut writes, mut records) = (0, 0, 0u64);
         for direction in [Direction::Incoming, Direction::Outgoing] {
-            for (edge, other) in graph.neighbours(principal, direction) {
-                let Some(seen) = &graph.graph[edge].observed else {
+            for &(edge, other) in cx.neighbours(principal, direction) {
+                let Some(seen) = &cx.edge_data(edge).observed else {
                     continue;
                 };
                 records = records.saturating_add(seen.count);

@@ -16,14 +16,13 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let graph = cx.graph;
     let mut findings = Vec::new();
-    for dataset in graph.nodes_of_kind(NodeKind::Dataset) {
-        let writers: Vec<_> = graph
+    for dataset in cx.nodes_of_kind(NodeKind::Dataset) {
+        let writers: Vec<_> = cx
             .neighbours(dataset, Direction::Incoming)
-            .into_iter()
-            .filter(|&(edge, _)| graph.graph[edge].is_output())
-            .map(|(_, writer)| writer)
+            .iter()
+            .filter(|&&(edge, _)| cx.edge_data(edge).is_output())
+            .map(|&(_, writer)| writer)
             .collect();
         if writers.len() < 2 {
             continue;

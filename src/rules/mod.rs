@@ -11,11 +11,12 @@ mod lt007_unknown_principal;
 mod lt008_undeclared_output;
 mod lt009_multiple_writers;
 
-use petgraph::graph::NodeIndex;
+use petgraph::Direction;
+use petgraph::graph::{EdgeIndex, NodeIndex};
 
 use crate::finding::{self, Evidence, Finding, Severity};
-use crate::glob::StarGlob;
-use crate::graph::{DeclaredAs, LineageGraph};
+use crate::glob::star_match;
+use crate::graph::{Adjacency, Components, DeclaredAs, EdgeData, LineageGraph, strongly_connected};
 use crate::node::{NodeId, NodeKind};
 
 pub struct Rule {
@@ -50,33 +51,35 @@ pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
-/// What the rules look at: the graph and its strongly connected components.
+/// What the rules look at: the graph, its neighbour lists sorted by id, node kinds and
+/// strongly connected components, computed once for all rules.
 pub struct Context<'g> {
     pub graph: &'g LineageGraph,
     /// The component of each node, by node index.
     pub component_of: Vec<usize>,
     /// Components, each sorted by node index (so by id).
     pub components: Vec<Vec<NodeIndex>>,
+    kinds: Vec<NodeKind>,
+    outgoing: Adjacency,
+    incoming: Adjacency,
 }
 
 impl<'g> Context<'g> {
     pub fn new(graph: &'g LineageGraph) -> Context<'g> {
-        // Kosaraju's algorithm in petgraph is iterative: no stack overflow on long chains.
-        let mut components = petgraph::algo::kosaraju_scc(&graph.graph);
-        for component in &mut components {
-            component.sort();
-        }
-        components.sort();
-        let mut component_of = vec![0; graph.node_count()];
-        for (i, component) in components.iter().enumerate() {
-            for node in component {
-                component_of[node.index()] = i;
-            }
-        }
+        let outgoing = Adjacency::new(&graph.graph, Direction::Outgoing);
+        let incoming = Adjacency::new(&graph.graph, Direction::Incoming);
+        // Iterative: no stack overflow on long chains.
+        let Components {
+            components,
+            component_of,
+        } = strongly_connected(graph.node_count(), &outgoing);
         Context {
             graph,
             component_of,
             components,
+            kinds: graph.nodes().map(|n| graph.kind(n)).collect(),
+            outgoing,
+            incoming,
         }
     }
 
@@ -88,9 +91,57 @@ impl<'g> Context<'g> {
         self.graph.id(node)
     }
 
+    pub fn kind(&self, node: NodeIndex) -> NodeKind {
+        self.kinds[node.index()]
+    }
+
+    pub fn nodes_of_kind(&self, kind: NodeKind) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph.nodes().filter(move |&n| self.kind(n) == kind)
+    }
+
+    pub fn edge_data(&self, edge: EdgeIndex) -> &EdgeData {
+        &self.graph.graph[edge]
+    }
+
+    /// Outgoing (or incoming) edges as (edge, other end), sorted by the other end's id, as
+    /// `LineageGraph::neighbours` lists them.
+    pub fn neighbours(&self, node: NodeIndex, direction: Direction) -> &[(EdgeIndex, NodeIndex)] {
+        match direction {
+            Direction::Outgoing => self.outgoing.of(node),
+            Direction::Incoming => self.incoming.of(node),
+        }
+    }
+
+    /// The edge from `from` to `to`, as `LineageGraph::edge` finds it.
+    pub fn edge(&self, from: NodeIndex, to: NodeIndex) -> Option<&EdgeData> {
+        self.outgoing
+            .edge_to(from, to)
+            .map(|e| &self.graph.graph[e])
+    }
+
+    /// The outputs of an entity, as `LineageGraph::outputs` lists them.
+    pub fn outputs(&self, entity: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.outgoing
+            .of(entity)
+            .iter()
+            .filter(|&&(e, to)| {
+                self.kind(to) == NodeKind::Dataset && self.graph.graph[e].is_output()
+            })
+            .map(|&(_, to)| to)
+    }
+
+    /// Whether the logs show the node doing anything at all.
+    pub fn has_activity(&self, node: NodeIndex) -> bool {
+        self.outgoing
+            .of(node)
+            .iter()
+            .chain(self.incoming.of(node))
+            .any(|&(e, _)| self.graph.graph[e].is_observed())
+    }
+
     /// The evidence for one edge: the manifest lines that declare it and what the logs saw.
     pub fn edge_evidence(&self, from: NodeIndex, to: NodeIndex) -> Vec<Evidence> {
-        let Some(edge) = self.graph.edge(from, to) else {
+        let Some(edge) = self.edge(from, to) else {
             return Vec::new();
         };
         let (from_id, to_id) = (self.id(from), self.id(to));
@@ -131,8 +182,27 @@ pub fn run_all(graph: &LineageGraph) -> Vec<Finding> {
 /// Whether a `consumers` entry admits a node: a node id or a glob over node ids; an entry
 /// without a kind prefix matches node names of any kind.
 pub fn consumer_matches(entry: &str, node: &NodeId) -> bool {
-    let glob = StarGlob::new(entry);
-    glob.matches(node.as_str()) || (!has_kind_prefix(entry) && glob.matches(node.name()))
+    ConsumerPattern::new(entry).matches(node)
+}
+
+/// A `consumers` entry, looked at once for the many nodes it is tried on.
+pub struct ConsumerPattern<'a> {
+    entry: &'a str,
+    matches_names: bool,
+}
+
+impl<'a> ConsumerPattern<'a> {
+    pub fn new(entry: &'a str) -> ConsumerPattern<'a> {
+        ConsumerPattern {
+            entry,
+            matches_names: !has_kind_prefix(entry),
+        }
+    }
+
+    pub fn matches(&self, node: &NodeId) -> bool {
+        star_match(self.entry, node.as_str())
+            || (self.matches_names && star_match(self.entry, node.name()))
+    }
 }
 
 fn has_kind_prefix(entry: &str) -> bool {
