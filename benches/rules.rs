@@ -381,6 +381,15 @@ fn main() {
         Some(outcome.findings.len()),
     ));
 
+    // What a scan runs: the context, then the rules sharing the cores, then the sort.
+    let (run_all_time, together) = best_of(runs, || lintage::rules::run_all(&graph));
+    assert_eq!(
+        findings_hash(&together),
+        hash,
+        "run_all finds what the rules one by one find"
+    );
+    drop(together);
+
     let rules_total: Duration = rows
         .iter()
         .filter(|(name, ..)| {
@@ -414,6 +423,14 @@ fn main() {
         Some(total_findings),
     );
     row("build + rules + policy", all, None);
+    row(
+        &format!(
+            "rules::run_all as a scan runs it ({} threads)",
+            lintage::threads::count().min(RULES.len())
+        ),
+        run_all_time,
+        Some(total_findings),
+    );
     println!();
     println!("findings hash: {hash:016x}");
 }

@@ -21,4 +21,5 @@ pub mod report;
 pub mod rules;
 pub mod scaleout;
 pub mod store;
+pub mod threads;
 pub mod time;

@@ -36,15 +36,6 @@ const LIMITS: Limits = Limits {
 /// The longest log line lintage reads (16 MiB).
 pub const MAX_LINE_BYTES: usize = 16 << 20;
 
-/// Parser threads: `LINTAGE_THREADS` when set (a positive number), else one per core.
-fn parser_threads() -> usize {
-    std::env::var("LINTAGE_THREADS")
-        .ok()
-        .and_then(|n| n.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 /// How the lines of one file are read.
 #[derive(Debug)]
 pub enum LineFormat<'a> {
@@ -135,7 +126,7 @@ struct Block {
 /// Reads `logs` on every core. `Err` when a file cannot be opened; a file that breaks off
 /// keeps what was read and counts the break as malformed.
 pub fn read(logs: &[LineLog<'_>], progress: Option<&Progress>) -> Vec<std::io::Result<FileRead>> {
-    let cores = parser_threads();
+    let cores = crate::threads::count();
     let readers = cores.min(logs.len()).max(1);
     let (sender, receiver) = mpsc::sync_channel::<Block>(cores * 2);
     let receiver = Mutex::new(receiver);
