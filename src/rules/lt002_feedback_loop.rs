@@ -72,10 +72,7 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
                 )
             }
         };
-        let evidence = path
-            .windows(2)
-            .flat_map(|w| cx.edge_evidence(w[0], w[1]))
-            .collect();
+        let evidence = cx.path_evidence(&path);
         let mut finding = Finding::new(
             &RULE,
             RULE.default_severity,

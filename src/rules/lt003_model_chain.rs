@@ -7,7 +7,7 @@ use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 
 use super::{Context, Rule};
-use crate::finding::{Evidence, Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::node::NodeKind;
 
 pub static RULE: Rule = Rule {
@@ -47,11 +47,7 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
         );
         // The evidence is how the model depends on the one before it: every link's evidence in
         // every finding would grow with the square of the chain length.
-        let evidence: Vec<Evidence> = chains
-            .route(model)
-            .windows(2)
-            .flat_map(|w| cx.edge_evidence(w[0], w[1]))
-            .collect();
+        let evidence = cx.path_evidence(&chains.route(model));
         findings.push(
             Finding::new(&RULE, severity, cx.id(model), Vec::new(), message)
                 .with_path(ids)

@@ -69,18 +69,41 @@ pub struct Context<'g> {
 
 impl<'g> Context<'g> {
     pub fn new(graph: &'g LineageGraph) -> Context<'g> {
-        let outgoing = Adjacency::new(&graph.graph, Direction::Outgoing);
-        let incoming = Adjacency::new(&graph.graph, Direction::Incoming);
-        // Iterative: no stack overflow on long chains.
+        // The incoming lists and the node kinds are made on a second thread while this one
+        // makes the outgoing lists and the components, which need only those.
+        let side = || {
+            let incoming = Adjacency::new(&graph.graph, Direction::Incoming);
+            let kinds: Vec<NodeKind> = graph.nodes().map(|n| graph.kind(n)).collect();
+            (incoming, kinds)
+        };
+        let main = || {
+            let outgoing = Adjacency::new(&graph.graph, Direction::Outgoing);
+            // Iterative: no stack overflow on long chains.
+            let components = strongly_connected(graph.node_count(), &outgoing);
+            (outgoing, components)
+        };
+        let ((incoming, kinds), (outgoing, components)) = if crate::threads::count() > 1 {
+            std::thread::scope(|scope| {
+                let helper = scope.spawn(side);
+                let mine = main();
+                // A panic on the helper thread is a bug; it surfaces as one here too.
+                let theirs = helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (theirs, mine)
+            })
+        } else {
+            (side(), main())
+        };
         let Components {
             components,
             component_of,
-        } = strongly_connected(graph.node_count(), &outgoing);
+        } = components;
         Context {
             graph,
             component_of,
             components,
-            kinds: graph.nodes().map(|n| graph.kind(n)).collect(),
+            kinds,
             outgoing,
             incoming,
         }
@@ -144,30 +167,41 @@ impl<'g> Context<'g> {
 
     /// The evidence for one edge: the manifest lines that declare it and what the logs saw.
     pub fn edge_evidence(&self, from: NodeIndex, to: NodeIndex) -> Vec<Evidence> {
+        let mut evidence = Vec::new();
+        self.push_edge_evidence(from, to, &mut evidence);
+        evidence
+    }
+
+    /// The evidence of every edge along `path`, in path order: one list filled in place
+    /// (a list per edge, flattened, was most of the time of a rule with long routes).
+    pub fn path_evidence(&self, path: &[NodeIndex]) -> Vec<Evidence> {
+        let mut evidence = Vec::with_capacity(path.len().saturating_sub(1) * 2);
+        for pair in path.windows(2) {
+            self.push_edge_evidence(pair[0], pair[1], &mut evidence);
+        }
+        evidence
+    }
+
+    fn push_edge_evidence(&self, from: NodeIndex, to: NodeIndex, evidence: &mut Vec<Evidence>) {
         let Some(edge) = self.edge(from, to) else {
-            return Vec::new();
+            return;
         };
         let (from_id, to_id) = (self.id(from), self.id(to));
-        let mut evidence: Vec<Evidence> = edge
-            .declared
-            .iter()
-            .map(|d| {
-                // The manifest that declares an edge belongs to its reader (inputs, training,
-                // base_model) or its writer (outputs, influences); the value is the other end.
-                let value = match (&d.via, d.key) {
-                    (Some(model), _) => model.to_string(),
-                    (None, DeclaredAs::Inputs | DeclaredAs::Training | DeclaredAs::BaseModel) => {
-                        from_id.to_string()
-                    }
-                    (None, _) => to_id.to_string(),
-                };
-                Evidence::declared(d, &value)
-            })
-            .collect();
+        evidence.extend(edge.declared.iter().map(|d| {
+            // The manifest that declares an edge belongs to its reader (inputs, training,
+            // base_model) or its writer (outputs, influences); the value is the other end.
+            let value = match (&d.via, d.key) {
+                (Some(model), _) => model.as_str(),
+                (None, DeclaredAs::Inputs | DeclaredAs::Training | DeclaredAs::BaseModel) => {
+                    from_id.as_str()
+                }
+                (None, _) => to_id.as_str(),
+            };
+            Evidence::declared(d, value)
+        }));
         if let Some(seen) = &edge.observed {
             evidence.push(Evidence::observed(from_id, to_id, seen));
         }
-        evidence
     }
 }
 
