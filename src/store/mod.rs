@@ -1511,13 +1511,7 @@ mod tests {
             .unwrap();
         assert_eq!(contents, 3);
         assert_eq!(store.load(third).unwrap().edges, expected.edges);
-        let check: String = store
-            .conn
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(check, "ok");
-        let mut statement = store.conn.prepare("PRAGMA foreign_key_check").unwrap();
-        assert!(statement.query([]).unwrap().next().unwrap().is_none());
+        assert_intact(&store);
     }
 
     #[test]
@@ -1858,6 +1852,11 @@ mod tests {
             let snapshot = store.load(info.id).unwrap();
             assert_eq!(snapshot.edges.len(), fx.analysis.graph.edge_count());
         }
+        assert_intact(&store);
+    }
+
+    /// The database passes SQLite's integrity and foreign-key checks.
+    fn assert_intact(store: &Store) {
         let check: String = store
             .conn
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))
