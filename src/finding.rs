@@ -1,14 +1,12 @@
 //! Findings: what a rule reports, with the evidence that proves it, a fingerprint that
 //! survives new log data, and one sort order for every output.
 
-use std::cell::RefCell;
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::graph::{Declaration, Seen};
 use crate::node::NodeId;
-use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,8 +75,8 @@ impl Evidence {
             file: seen.file.clone(),
             line: seen.line,
             count: seen.count,
-            first_seen: time_text(seen.first_seen),
-            last_seen: time_text(seen.last_seen),
+            first_seen: seen.first_seen.rfc3339(),
+            last_seen: seen.last_seen.rfc3339(),
             from: from.to_string(),
             to: to.to_string(),
         }
@@ -101,29 +99,6 @@ impl Evidence {
             value: value.to_string(),
         }
     }
-}
-
-/// `time.to_string()`, remembered per thread for the last few times: evidence repeats the
-/// same log times over and over, and printing a date costs more than copying it.
-fn time_text(time: Timestamp) -> String {
-    const SLOTS: usize = 64; // 2^6, the six top bits below
-    thread_local! {
-        static RECENT: RefCell<Vec<Option<(Timestamp, String)>>> = RefCell::new(vec![None; SLOTS]);
-    }
-    RECENT.with(|recent| {
-        let mut recent = recent.borrow_mut();
-        // The top bits of a multiplicative hash pick the slot.
-        let slot =
-            &mut recent[((time.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
-        match slot {
-            Some((known, text)) if *known == time => text.clone(),
-            _ => {
-                let text = time.to_string();
-                *slot = Some((time, text.clone()));
-                text
-            }
-        }
-    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

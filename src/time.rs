@@ -104,23 +104,87 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     /// Prints `YYYY-MM-DDTHH:MM:SSZ`, with a fraction only when there is one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.div_euclid(NANOS_PER_SEC);
-        let nanos = self.0.rem_euclid(NANOS_PER_SEC);
+        f.write_str(Rfc3339::of(*self).as_str())
+    }
+}
+
+impl Timestamp {
+    /// Appends what `Display` prints, without a `Formatter` or an allocation.
+    pub fn push_rfc3339(self, out: &mut String) {
+        out.push_str(Rfc3339::of(self).as_str());
+    }
+
+    /// What `Display` prints, as `to_string` gives it but without going through a
+    /// `Formatter`.
+    pub fn rfc3339(self) -> String {
+        Rfc3339::of(self).as_str().to_string()
+    }
+}
+
+/// A timestamp's RFC 3339 text, written digit by digit into a fixed buffer: reports and the
+/// store write hundreds of thousands of times, and the formatting machinery was their cost.
+struct Rfc3339 {
+    /// `YYYY-MM-DDTHH:MM:SS.fffffffffZ` at the longest.
+    bytes: [u8; 30],
+    len: usize,
+}
+
+impl Rfc3339 {
+    fn of(time: Timestamp) -> Rfc3339 {
+        let secs = time.0.div_euclid(NANOS_PER_SEC);
+        let nanos = time.0.rem_euclid(NANOS_PER_SEC);
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
+        // Every i64 of nanoseconds falls in the years 1677 to 2262: four digits.
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )?;
+        let mut text = Rfc3339 {
+            bytes: [0; 30],
+            len: 0,
+        };
+        text.digits(y, 4);
+        text.push(b'-');
+        text.digits(m, 2);
+        text.push(b'-');
+        text.digits(d, 2);
+        text.push(b'T');
+        text.digits(rem / 3600, 2);
+        text.push(b':');
+        text.digits(rem % 3600 / 60, 2);
+        text.push(b':');
+        text.digits(rem % 60, 2);
         if nanos != 0 {
-            let frac = format!("{nanos:09}");
-            write!(f, ".{}", frac.trim_end_matches('0'))?;
+            text.push(b'.');
+            let mut nanos = nanos;
+            let mut width = 9;
+            while nanos % 10 == 0 {
+                nanos /= 10;
+                width -= 1;
+            }
+            text.digits(nanos, width);
         }
-        f.write_str("Z")
+        text.push(b'Z');
+        text
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// `value` (not negative) with leading zeros to `width` digits.
+    fn digits(&mut self, value: i64, width: u32) {
+        let mut scale = 10_i64.pow(width.saturating_sub(1));
+        while scale > 0 {
+            self.push(b'0' + (value / scale % 10) as u8);
+            scale /= 10;
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation are written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
@@ -215,6 +279,67 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `Display` printed through the formatting machinery, before it wrote digits itself.
+    fn by_format(time: Timestamp) -> String {
+        let secs = time.0.div_euclid(NANOS_PER_SEC);
+        let nanos = time.0.rem_euclid(NANOS_PER_SEC);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let mut text = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+        if nanos != 0 {
+            let frac = format!("{nanos:09}");
+            text.push_str(&format!(".{}", frac.trim_end_matches('0')));
+        }
+        text.push('Z');
+        text
+    }
+
+    #[test]
+    fn times_are_written_as_the_format_machinery_wrote_them() {
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            999_999_999,
+            1_000_000_000,
+            -1_000_000_000,
+            1_700_000_000_000_000_000,
+            1_700_000_000_250_000_000,
+            1_700_000_000_000_000_001,
+            1_798_761_599_999_999_999,
+            -6_213_559_680_000_000_000,
+            i64::MAX,
+            i64::MIN,
+            i64::MAX - 86_400 * 1_000_000_000,
+            i64::MIN + 86_400 * 1_000_000_000,
+        ];
+        // A spread over the range, and many times of one day.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x as i64);
+            values.push(1_700_000_000_000_000_000 + (x % 86_400_000_000_000) as i64);
+            values.push(1_700_000_000_000_000_000 + (x % 86_400) as i64 * 1_000_000_000);
+        }
+        let mut out = String::new();
+        for value in values {
+            let time = Timestamp(value);
+            assert_eq!(time.to_string(), by_format(time), "{value}");
+            out.clear();
+            time.push_rfc3339(&mut out);
+            assert_eq!(out, by_format(time), "{value}");
+            assert_eq!(time.rfc3339(), by_format(time), "{value}");
+        }
+    }
 
     #[test]
     fn a_remembered_date_parses_as_a_fresh_one() {

@@ -1,8 +1,6 @@
 //! What a scan found, as the rows of `content_node`, `content_edge` and `content_finding`
 //! (schema 3), and the hash that lets snapshots that found the same share one copy.
 
-use std::collections::HashMap;
-use std::fmt::Write;
 use std::hash::Hash;
 
 use rusqlite::{Statement, ToSql, Transaction, params};
@@ -11,7 +9,6 @@ use xxhash_rust::xxh3::Xxh3;
 use super::{declarations_json, int, json_into, loop_kind_str};
 use crate::finding::Finding;
 use crate::graph::{Declaration, EdgeData, LineageGraph, Seen};
-use crate::time::Timestamp;
 
 /// One `content_node` row.
 struct NodeRow<'a> {
@@ -102,15 +99,14 @@ impl<'a> Content<'a> {
     /// Calls `each` with every edge row in order.
     fn edge_rows<E>(&self, mut each: impl FnMut(&EdgeRow<'_>) -> Result<(), E>) -> Result<(), E> {
         let (mut declared, mut first, mut last) = (Vec::new(), String::new(), String::new());
-        let mut times = TimeText::default();
         for &(source, target, data) in &self.edges {
             let declarations = declarations_json(&data.declared, &mut declared);
             let seen = data.observed.as_ref();
             if let Some(seen) = seen {
                 first.clear();
                 last.clear();
-                times.write(seen.first_seen, &mut first);
-                times.write(seen.last_seen, &mut last);
+                seen.first_seen.push_rfc3339(&mut first);
+                seen.last_seen.push_rfc3339(&mut last);
             }
             each(&EdgeRow {
                 source,
@@ -383,64 +379,6 @@ impl<'c> Batch<'c> {
     }
 }
 
-/// Writes times as `Timestamp`'s `Display` does (RFC 3339 UTC), faster: each day's date
-/// is formatted once, by `Display` itself, and the time of day after it by hand. Recording
-/// 50 000 edges formats 100 000 times.
-#[derive(Default)]
-struct TimeText {
-    dates: HashMap<i64, String>,
-}
-
-impl TimeText {
-    const NANOS: i64 = 1_000_000_000;
-
-    fn write(&mut self, time: Timestamp, out: &mut String) {
-        let seconds = time.0.div_euclid(Self::NANOS);
-        let nanos = time.0.rem_euclid(Self::NANOS);
-        let (day, second) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-        let midnight = day
-            .checked_mul(86_400)
-            .and_then(|s| s.checked_mul(Self::NANOS));
-        let Some(midnight) = midnight else {
-            // Near the ends of the range: as Display writes it, slowly.
-            let _ = write!(out, "{time}");
-            return;
-        };
-        let date = self.dates.entry(day).or_insert_with(|| {
-            let text = Timestamp(midnight).to_string();
-            text.split('T').next().unwrap_or_default().to_string()
-        });
-        out.push_str(date);
-        out.push('T');
-        for (i, part) in [second / 3600, second % 3600 / 60, second % 60]
-            .into_iter()
-            .enumerate()
-        {
-            if i > 0 {
-                out.push(':');
-            }
-            push_digits(out, part, 2);
-        }
-        if nanos != 0 {
-            out.push('.');
-            let start = out.len();
-            push_digits(out, nanos, 9);
-            let trimmed = out[start..].trim_end_matches('0').len();
-            out.truncate(start + trimmed);
-        }
-        out.push('Z');
-    }
-}
-
-/// `value` (not negative, fewer than `width` + 1 digits) with leading zeros to `width`.
-fn push_digits(out: &mut String, value: i64, width: u32) {
-    let mut scale = 10_i64.pow(width - 1);
-    while scale > 0 {
-        out.push(char::from(b'0' + (value / scale % 10) as u8));
-        scale /= 10;
-    }
-}
-
 /// Collects values for XXH3, each with a tag or its length so that no two lists of values
 /// give the same bytes, and hashes them a buffer at a time.
 #[derive(Default)]
@@ -564,43 +502,5 @@ mod tests {
         let mut insert = Batch::new(&tx, "t (n, text)", 2, Batch::ROWS).unwrap();
         insert.row(params![1, "one"]).unwrap();
         assert!(insert.finish().is_err());
-    }
-
-    #[test]
-    fn times_are_written_as_display_writes_them() {
-        let mut times = TimeText::default();
-        let mut values = vec![
-            0,
-            1,
-            -1,
-            999_999_999,
-            1_000_000_000,
-            -1_000_000_000,
-            1_700_000_000_000_000_000,
-            1_700_000_000_250_000_000,
-            1_700_000_000_000_000_001,
-            1_798_761_599_999_999_999,
-            -6_213_559_680_000_000_000,
-            i64::MAX,
-            i64::MIN,
-            i64::MAX - 86_400 * 1_000_000_000,
-            i64::MIN + 86_400 * 1_000_000_000,
-        ];
-        // A spread over the range, and many times of one day.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            values.push(x as i64);
-            values.push(1_700_000_000_000_000_000 + (x % 86_400_000_000_000) as i64);
-            values.push(1_700_000_000_000_000_000 + (x % 86_400) as i64 * 1_000_000_000);
-        }
-        let mut out = String::new();
-        for value in values {
-            out.clear();
-            times.write(Timestamp(value), &mut out);
-            assert_eq!(out, Timestamp(value).to_string(), "{value}");
-        }
     }
 }
