@@ -23,3 +23,4 @@ pub mod scaleout;
 pub mod store;
 pub mod threads;
 pub mod time;
+pub mod timings;

@@ -95,11 +95,14 @@ pub fn analyze_with_cache(
     let skipped = facts.skipped.clone();
     let inputs = facts.inputs.clone();
     let graph = crate::graph::build(facts, &settings)?;
+    crate::timings::phase("graph");
     summary.nodes = graph.node_count();
     summary.edges = graph.edge_count();
     let findings = rules::run_all(&graph);
+    crate::timings::phase("rules");
     let outcome = policy::apply(findings, &settings);
     let subject_locations = declared_locations(&graph);
+    crate::timings::phase("policy, locations");
     Ok(Analysis {
         inputs,
         reads,

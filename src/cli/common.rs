@@ -103,6 +103,7 @@ pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, 
             .and_then(|db| db.load_read_cache(&root_id(&input.dir)))
             .unwrap_or_default()
     };
+    lintage::timings::phase("start, read cache");
     let bar = super::progress::Bar::start(&progress, input.quiet);
     let analysis = pipeline::analyze_with_cache(&input.dir, &options, &cache);
     drop(bar);
@@ -162,6 +163,7 @@ pub fn record(
         log_records: analysis.summary.log_records,
         malformed_records: analysis.summary.malformed_records,
     })?;
+    lintage::timings::phase("store snapshot");
     let present: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
     db.save_reads(&root, &analysis.reads, &present)?;
     Ok(Some(id))

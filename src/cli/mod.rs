@@ -90,6 +90,7 @@ impl<E: std::error::Error> From<E> for CliError {
 }
 
 pub fn main() -> ExitCode {
+    lintage::timings::phase("");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),

@@ -248,10 +248,11 @@ pub fn ingest_with_cache(
     }
     let mut facts = Facts::default();
     let found = discover(root, settings, &mut facts)?;
-
+    crate::timings::phase("discover");
     for file in found.iter().filter(|f| f.role == FileRole::Manifest) {
         read_manifest_file(file, &mut facts)?;
     }
+    crate::timings::phase("manifests");
 
     // Native logs first, then the logs of other formats, each in path order.
     let logs: Vec<&Found> = found
@@ -265,6 +266,7 @@ pub fn ingest_with_cache(
     facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
     let mut edges = ObservedEdges::default();
     let mut stats = read_line_logs(&logs, settings, cache, progress, &mut facts, &mut edges)?;
+    crate::timings::phase("line logs");
     stats.absorb(read_detected(
         &found, &logs, settings, &mut facts, &mut edges,
     )?);
@@ -290,7 +292,9 @@ pub fn ingest_with_cache(
             first,
         });
     }
+    crate::timings::phase("other logs");
     facts.observed = edges.into_sorted();
+    crate::timings::phase("sort observed edges");
     Ok(facts)
 }
 
