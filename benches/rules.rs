@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use lintage::config::{Action, Settings};
 use lintage::finding::{self, Finding};
-use lintage::ingest::{Entry, Facts, Manifest, Observation, ObservedRecord};
+use lintage::ingest::{Entry, Facts, Manifest, ObservedEdges};
 use lintage::node::NodeKind;
 use lintage::rules::{Context, RULES};
 use lintage::time::Timestamp;
@@ -95,23 +95,20 @@ fn facts() -> Facts {
     let pipelines = pipelines();
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let mut manifests = Vec::new();
-    let mut observed = Vec::new();
+    let mut observed = ObservedEdges::default();
     let day = 86_400_000_000_000i64;
     let start = 1_795_000_000_000_000_000i64;
     let mut record = |random: &mut Random, principal: &str, resource: &str, action: Action| {
         let first = start + random.below(20) as i64 * day;
-        observed.push(ObservedRecord {
-            principal: principal.to_string(),
-            resource: resource.to_string(),
-            action,
-            observation: Observation {
-                count: 1 + random.below(500) as u64,
-                first_seen: Timestamp(first),
-                last_seen: Timestamp(first + random.below(10) as i64 * day),
-                file: random.below(4),
-                line: 1 + random.below(2_000_000) as u64,
-            },
-        });
+        let count = 1 + random.below(500) as u64;
+        let last = first + random.below(10) as i64 * day;
+        let (file, line) = (random.below(4), 1 + random.below(2_000_000) as u64);
+        // A scan hands the graph distinct (principal, resource, action) edges; the first
+        // generated of each is kept.
+        if observed.get(principal, resource, action).is_none() {
+            let (first, last) = (Timestamp(first), Timestamp(last));
+            observed.add(principal, resource, action, count, first, last, file, line);
+        }
     };
     for p in 0..pipelines {
         let file = format!("manifests/pipeline-{p:05}.yaml");
@@ -225,17 +222,6 @@ fn facts() -> Facts {
             record(&mut random, &principal, &raw_of(person), Action::Write);
         }
     }
-    // A scan hands the graph distinct (principal, resource, action) records.
-    observed.sort_by(|a, b| {
-        (&a.principal, &a.resource, a.action as u8).cmp(&(
-            &b.principal,
-            &b.resource,
-            b.action as u8,
-        ))
-    });
-    observed.dedup_by(|a, b| {
-        (&a.principal, &a.resource, a.action as u8) == (&b.principal, &b.resource, b.action as u8)
-    });
     Facts {
         manifests,
         manifest_files: (0..pipelines)
@@ -296,7 +282,7 @@ fn main() {
     let start = Instant::now();
     let facts = facts();
     let settings = Settings::default();
-    let (records, manifests) = (facts.observed.len(), facts.manifests.len());
+    let (records, manifests) = (facts.observed.edge_count(), facts.manifests.len());
     println!(
         "facts: {manifests} manifests, {records} distinct log records (generated in {:.1?})",
         start.elapsed()

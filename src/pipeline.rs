@@ -52,14 +52,15 @@ pub struct Analysis {
 }
 
 pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
-    analyze_with_cache(root, options, &ingest::cache::ReadCache::default())
+    analyze_with_cache(root, options, ingest::cache::ReadCache::default)
 }
 
-/// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew.
+/// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew;
+/// `load_cache` gives those reads (it runs while manifests are parsed).
 pub fn analyze_with_cache(
     root: &Path,
     options: &ScanOptions,
-    cache: &ingest::cache::ReadCache,
+    load_cache: impl FnOnce() -> ingest::cache::ReadCache,
 ) -> Result<Analysis, Error> {
     if !root.is_dir() {
         return Err(IngestError::NotAFolder {
@@ -78,7 +79,7 @@ pub fn analyze_with_cache(
         root,
         &settings,
         options.strict,
-        cache,
+        load_cache,
         options.progress.as_deref(),
     )?;
     let reads = std::mem::take(&mut facts.reads);

@@ -12,6 +12,12 @@ fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var_os("LINTAGE_TIMINGS").is_some_and(|v| !v.is_empty()))
 }
 
+// The library never prints, except this, which the user asked for.
+#[allow(clippy::print_stderr)]
+fn print_timing(label: &str, ms: f64) {
+    eprintln!("lintage: timing: {label} {ms:.1} ms");
+}
+
 /// Ends the phase that began at the previous call (or at the first call, which only starts
 /// the clock when `label` is empty) and prints how long it took.
 pub fn phase(label: &str) {
@@ -24,6 +30,6 @@ pub fn phase(label: &str) {
         && !label.is_empty()
     {
         let ms = now.duration_since(start).as_secs_f64() * 1000.0;
-        eprintln!("lintage: timing: {label} {ms:.1} ms");
+        print_timing(label, ms);
     }
 }

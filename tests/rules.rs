@@ -422,4 +422,28 @@ fn identities_prefer_exact_then_longer_globs_and_reject_ties() {
         "{}",
         run.stderr
     );
+
+    // Several tied principals: the first by name is the one reported, whatever the order
+    // of the log lines.
+    let messages: Vec<String> = [["svc:azb", "svc:ab"], ["svc:ab", "svc:azb"]]
+        .iter()
+        .map(|[first, second]| {
+            let d = Deployment::new();
+            d.file("a.yaml", "kind: job\nname: a\nidentities: [svc:a*]\n")
+                .file("b.yaml", "kind: job\nname: b\nidentities: [svc:*b]\n")
+                .file(
+                    "l.jsonl",
+                    logs(&[(1, first, "read", "x"), (2, second, "read", "y")]),
+                );
+            let run = d.scan_json(&["--no-store"]);
+            assert_eq!(run.code, 2);
+            run.stderr
+        })
+        .collect();
+    assert_eq!(messages[0], messages[1]);
+    assert!(
+        messages[0].contains("svc:ab") && !messages[0].contains("svc:azb"),
+        "{}",
+        messages[0]
+    );
 }

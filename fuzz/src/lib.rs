@@ -146,7 +146,9 @@ pub fn ndjson_block(data: &[u8]) {
         let lines = data.split(|&b| b == b'\n').count() as u64;
         assert!(stats.records + stats.malformed <= lines);
         assert!(stats.samples.len() <= ingest::SAMPLES_PER_FILE);
-        let _ = edges.into_sorted();
+        let mut edges = edges;
+        edges.flush();
+        assert_eq!(edges.iter().count(), edges.edge_count());
     }
 }
 
@@ -154,8 +156,9 @@ pub fn ndjson_block(data: &[u8]) {
 pub fn openlineage(data: &[u8]) {
     let mut reader = ingest::openlineage::Reader::default();
     reader.read(&text(data), 0, "events.json", &window(data));
-    let (edges, manifests, jobs, _stats) = reader.finish();
-    let _ = edges.into_sorted();
+    let (mut edges, manifests, jobs, _stats) = reader.finish();
+    edges.flush();
+    assert_eq!(edges.iter().count(), edges.edge_count());
     assert!(manifests.iter().all(|m| m.kind == NodeKind::Job));
     assert!(jobs.iter().all(|j| j.kind() == NodeKind::Job));
 }
@@ -172,7 +175,8 @@ pub fn bigquery(data: &[u8]) {
         &mut edges,
         &mut stats,
     );
-    let _ = edges.into_sorted();
+    edges.flush();
+    assert_eq!(edges.iter().count(), edges.edge_count());
 }
 
 /// A dbt `manifest.json`.
@@ -509,7 +513,10 @@ fn analyse(names: &[String; 6]) -> Option<Analysis> {
         manifests: vec![scorer, ranker, app],
         manifest_files: vec![f.clone(), e.clone()],
         log_files: vec![d.clone()],
-        observed: edges.into_sorted(),
+        observed: {
+            edges.flush();
+            edges
+        },
         ..Facts::default()
     };
     let settings = Settings::default();

@@ -96,16 +96,17 @@ pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, 
         until: input.until,
         progress: Some(std::sync::Arc::clone(&progress)),
     };
-    let cache = if store.no_store || !store.db.is_file() {
-        lintage::ingest::cache::ReadCache::default()
-    } else {
+    let load_cache = || {
+        if store.no_store || !store.db.is_file() {
+            return lintage::ingest::cache::ReadCache::default();
+        }
         Store::open_read_only(&store.db)
             .and_then(|db| db.load_read_cache(&root_id(&input.dir)))
             .unwrap_or_default()
     };
-    lintage::timings::phase("start, read cache");
+    lintage::timings::phase("start");
     let bar = super::progress::Bar::start(&progress, input.quiet);
-    let analysis = pipeline::analyze_with_cache(&input.dir, &options, &cache);
+    let analysis = pipeline::analyze_with_cache(&input.dir, &options, load_cache);
     drop(bar);
     let analysis = analysis?;
     let reuse = analysis.reuse;

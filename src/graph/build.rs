@@ -286,36 +286,53 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
     );
 
     // Observed edges first: a model's observed writes are outputs that `model:NAME` entries
-    // stand for. Principals and resources repeat across records: each is resolved once.
-    let mut actors: FastMap<&str, u32> = FastMap::default();
-    let mut datasets: FastMap<&str, u32> = FastMap::default();
-    for record in &facts.observed {
-        let actor = match actors.get(record.principal.as_str()) {
-            Some(&actor) => actor,
-            None => {
-                let id = identities
-                    .resolve(&record.principal)?
-                    .unwrap_or_else(|| NodeId::new(NodeKind::Principal, &record.principal));
-                let actor = builder.node(id);
-                actors.insert(&record.principal, actor);
-                actor
+    // stand for. Names repeat across edges: each is resolved once, by its id in the logs.
+    let observed = &facts.observed;
+    let names: Vec<&str> = observed.names().collect();
+    let (mut is_principal, mut is_resource) = (vec![false; names.len()], vec![false; names.len()]);
+    for (principal, resource, ..) in observed.by_ids() {
+        is_principal[principal as usize] = true;
+        is_resource[resource as usize] = true;
+    }
+    // Node numbers by name id, for the names used as principals and as resources.
+    let (mut actor_of, mut data_of) = (vec![0u32; names.len()], vec![0u32; names.len()]);
+    // A principal two claims tie on is an error; when several do, the first by name is
+    // reported, whatever order the edges are in.
+    let mut tie: Option<(&str, Box<IdentityTie>)> = None;
+    for ((name, actor), _) in names
+        .iter()
+        .zip(actor_of.iter_mut())
+        .zip(&is_principal)
+        .filter(|(_, used)| **used)
+    {
+        match identities.resolve(name) {
+            Ok(id) => {
+                let id = id.unwrap_or_else(|| NodeId::new(NodeKind::Principal, name));
+                *actor = builder.node(id);
             }
-        };
-        let data = match datasets.get(record.resource.as_str()) {
-            Some(&data) => data,
-            None => {
-                let name = record
-                    .resource
-                    .strip_prefix("dataset:")
-                    .unwrap_or(&record.resource);
-                let data = builder.node(dataset(name, settings));
-                datasets.insert(&record.resource, data);
-                data
+            Err(error) => {
+                if tie.as_ref().is_none_or(|(first, _)| name < first) {
+                    tie = Some((name, error));
+                }
             }
-        };
-        let o = &record.observation;
+        }
+    }
+    if let Some((_, error)) = tie {
+        return Err(error.into());
+    }
+    for ((name, data), _) in names
+        .iter()
+        .zip(data_of.iter_mut())
+        .zip(&is_resource)
+        .filter(|(_, used)| **used)
+    {
+        let name = name.strip_prefix("dataset:").unwrap_or(name);
+        *data = builder.node(dataset(name, settings));
+    }
+    for (principal, resource, action, o) in observed.by_ids() {
+        let (actor, data) = (actor_of[principal as usize], data_of[resource as usize]);
         let file = facts.log_files.get(o.file).map_or("", String::as_str);
-        match record.action {
+        match action {
             Action::Read => builder.observe(data, actor, o, file),
             Action::Write => builder.observe(actor, data, o, file),
         }

@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use super::digest::FileDigest;
 use super::pipeline::Resume;
-use super::{LogStats, ObservedEdges};
+use super::{LogStats, Observation, ObservedEdges};
 use crate::config::Action;
 
 /// Bytes of a file's start whose hash tells a grown file from a replaced one.
@@ -93,20 +93,14 @@ impl CachedEdges {
         self.names.get(index as usize).map_or("", String::as_str)
     }
 
+    /// The edges with the ids `observed` already gives its names: no name is looked up.
     fn of(observed: &ObservedEdges) -> CachedEdges {
-        let mut names: Vec<String> = Vec::new();
-        let mut index: HashMap<&str, u32> = HashMap::new();
-        let mut intern = |name| {
-            *index.entry(name).or_insert_with(|| {
-                names.push(name.to_string());
-                u32::try_from(names.len() - 1).unwrap_or(u32::MAX)
-            })
-        };
+        let names = observed.names().map(str::to_string).collect();
         let edges = observed
-            .iter()
+            .by_ids()
             .map(|(principal, resource, action, o)| CachedEdge {
-                principal: intern(principal),
-                resource: intern(resource),
+                principal,
+                resource,
                 action,
                 count: o.count,
                 first_seen: o.first_seen,
@@ -155,21 +149,20 @@ impl CachedRead {
 
     /// The cached edges as observations of file `file_index`.
     pub fn edges_of(&self, file_index: usize) -> ObservedEdges {
-        let mut edges = ObservedEdges::default();
         let cached = &self.edges;
-        for e in cached.edges() {
-            edges.add(
-                cached.name(e.principal),
-                cached.name(e.resource),
-                e.action,
-                e.count,
-                e.first_seen,
-                e.last_seen,
-                file_index,
-                e.line,
-            );
-        }
-        edges
+        ObservedEdges::from_named(
+            cached.names().iter().map(String::as_str),
+            cached.edges().iter().map(|e| {
+                let observation = Observation {
+                    count: e.count,
+                    first_seen: e.first_seen,
+                    last_seen: e.last_seen,
+                    file: file_index,
+                    line: e.line,
+                };
+                (e.principal, e.resource, e.action, observation)
+            }),
+        )
     }
 }
 

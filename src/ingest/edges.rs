@@ -149,7 +149,7 @@ fn pair_hash(pair: u64) -> u64 {
 /// probing over one array, so that the place a pair will be looked up is known from its hash
 /// alone and can be fetched from memory while other lines are parsed (a general hash table
 /// hides that place).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PairTable {
     /// `(pair, slot index)`; `EMPTY` as the index marks a free place.
     places: Vec<(u64, u32)>,
@@ -230,7 +230,7 @@ impl PairTable {
 }
 
 /// An update `add_soon` keeps until its batch is applied.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     key: u64,
     hash: u64,
@@ -239,7 +239,7 @@ struct Pending {
 }
 
 /// Observed edges, keyed by (principal, resource, action).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ObservedEdges {
     names: Interner,
     table: PairTable,
@@ -360,6 +360,26 @@ impl ObservedEdges {
         index as usize
     }
 
+    /// Edges given by the positions of their names in `names`: each name is interned once,
+    /// not once per edge it is in. An edge whose position is past the names is left out.
+    pub fn from_named<'n>(
+        names: impl Iterator<Item = &'n str>,
+        edges: impl Iterator<Item = (u32, u32, Action, Observation)>,
+    ) -> ObservedEdges {
+        let mut observed = ObservedEdges::default();
+        let ids: Vec<u32> = names.map(|name| observed.names.id(name)).collect();
+        for (principal, resource, action, observation) in edges {
+            let (Some(&p), Some(&r)) = (ids.get(principal as usize), ids.get(resource as usize))
+            else {
+                continue;
+            };
+            let key = pair(p, r);
+            let index = observed.index_of_pair(key, pair_hash(key));
+            record(&mut observed.slots[index][action as usize], &observation);
+        }
+        observed
+    }
+
     pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {
         debug_assert!(self.pending.is_empty(), "flush before reading");
         let key = pair(self.names.find(principal)?, self.names.find(resource)?);
@@ -380,61 +400,21 @@ impl ObservedEdges {
         }
     }
 
-    /// Every edge, sorted by (principal, resource, action).
-    pub fn into_sorted(mut self) -> Vec<ObservedRecord> {
-        self.flush();
-        // Names are sorted once, then pairs by the ranks of their names: integer comparisons
-        // instead of two string comparisons per step of a sort over every edge.
-        let names = &self.names;
-        let mut by_name: Vec<u32> = (0..names.spans.len())
-            .map(|id| u32::try_from(id).unwrap_or(u32::MAX))
-            .collect();
-        by_name.sort_unstable_by(|&a, &b| names.name(a).cmp(names.name(b)));
-        let mut rank = vec![0u32; by_name.len()];
-        for (position, &id) in by_name.iter().enumerate() {
-            rank[id as usize] = u32::try_from(position).unwrap_or(u32::MAX);
-        }
-        let mut order: Vec<(u64, usize)> = self
-            .pairs
-            .iter()
-            .enumerate()
-            .map(|(index, &key)| {
-                let (principal, resource) = ((key >> 32) as usize, key as u32 as usize);
-                (pair(rank[principal], rank[resource]), index)
-            })
-            .collect();
-        order.sort_unstable();
-        let mut records = Vec::with_capacity(order.len());
-        for (_, index) in order {
-            let key = self.pairs[index];
-            let principal = names.name((key >> 32) as u32);
-            let resource = names.name(key as u32);
-            for (action, slot) in [Action::Read, Action::Write]
-                .into_iter()
-                .zip(&self.slots[index])
-            {
-                if let Some(observation) = slot {
-                    records.push(ObservedRecord {
-                        principal: principal.to_owned(),
-                        resource: resource.to_owned(),
-                        action,
-                        observation: *observation,
-                    });
-                }
-            }
-        }
-        records
+    /// Every name by its id, the ids `by_ids` gives: each principal and resource once, so
+    /// that a reader can resolve a name once rather than once per edge it is in.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.names.spans.len()).map(|id| self.names.name(id as u32))
     }
 
-    /// Every edge, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, Action, &Observation)> {
+    /// Every edge as (principal id, resource id, action, observation), in no particular
+    /// order; the ids index `names`.
+    pub fn by_ids(&self) -> impl Iterator<Item = (u32, u32, Action, &Observation)> + '_ {
         debug_assert!(self.pending.is_empty(), "flush before reading");
         self.pairs
             .iter()
             .zip(&self.slots)
             .flat_map(|(&key, slots)| {
-                let principal = self.names.name((key >> 32) as u32);
-                let resource = self.names.name(key as u32);
+                let (principal, resource) = ((key >> 32) as u32, key as u32);
                 [Action::Read, Action::Write]
                     .into_iter()
                     .zip(slots)
@@ -442,6 +422,28 @@ impl ObservedEdges {
                         slot.as_ref().map(|o| (principal, resource, action, o))
                     })
             })
+    }
+
+    /// The number of distinct (principal, resource, action) edges.
+    pub fn edge_count(&self) -> usize {
+        self.slots.iter().flatten().filter(|s| s.is_some()).count()
+    }
+
+    /// Every edge with its names, sorted: one form to compare edge sets by in tests.
+    #[cfg(test)]
+    pub(crate) fn sorted(&self) -> Vec<(String, String, Action, Observation)> {
+        let mut all: Vec<_> = self
+            .iter()
+            .map(|(p, r, a, o)| (p.to_string(), r.to_string(), a, *o))
+            .collect();
+        all.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        all
+    }
+
+    /// Every edge, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, Action, &Observation)> {
+        self.by_ids()
+            .map(|(p, r, action, o)| (self.names.name(p), self.names.name(r), action, o))
     }
 
     /// The number of distinct (principal, resource) pairs.
@@ -452,14 +454,6 @@ impl ObservedEdges {
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObservedRecord {
-    pub principal: String,
-    pub resource: String,
-    pub action: Action,
-    pub observation: Observation,
 }
 
 #[cfg(test)]
@@ -512,10 +506,10 @@ mod tests {
             edges.get("a", &long, Action::Read).map(|o| o.count),
             Some(6)
         );
-        let sorted = edges.into_sorted();
+        let sorted = edges.sorted();
         let keys: Vec<_> = sorted
             .iter()
-            .map(|r| (r.principal.as_str(), r.resource.len(), r.action))
+            .map(|(principal, resource, action, _)| (principal.as_str(), resource.len(), *action))
             .collect();
         assert_eq!(
             keys,
@@ -530,47 +524,41 @@ mod tests {
     }
 
     #[test]
-    fn sorted_by_name_ranks_as_by_the_names() {
+    fn edges_by_name_positions_are_the_edges_by_names() {
         let t = Timestamp(0);
-        let mut edges = ObservedEdges::default();
-        let names = [
-            "",
-            "a",
-            "ab",
-            "b",
-            "a\u{e9}",
-            "Z",
-            "a b",
-            "\u{10ffff}",
-            "ba",
-        ];
-        let mut state = 7u64;
-        for i in 0..2_000u64 {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            let (p, r) = (state >> 40, state >> 20);
-            let principal = format!("{}{}", names[(p % 9) as usize], p % 5);
-            let resource = format!("{}{}", names[(r % 9) as usize], r % 7);
-            let action = if state % 3 == 0 {
-                Action::Write
-            } else {
-                Action::Read
-            };
-            edges.add_soon(&principal, &resource, action, 1, t, t, 0, i + 1);
-        }
-        edges.flush();
-        let mut expected: Vec<(String, String, Action)> = edges
-            .iter()
-            .map(|(p, r, a, _)| (p.to_string(), r.to_string(), a))
+        let o = |count| Observation {
+            count,
+            first_seen: t,
+            last_seen: t,
+            file: 0,
+            line: count,
+        };
+        let names = ["p", "r", "q"];
+        let built = ObservedEdges::from_named(
+            names.into_iter(),
+            [
+                (0, 1, Action::Read, o(1)),
+                (2, 1, Action::Write, o(2)),
+                (0, 1, Action::Read, o(3)),
+                // Past the names: left out.
+                (0, 3, Action::Read, o(4)),
+            ]
+            .into_iter(),
+        );
+        let mut expected = ObservedEdges::default();
+        expected.add("p", "r", Action::Read, 1, t, t, 0, 1);
+        expected.add("q", "r", Action::Write, 2, t, t, 0, 2);
+        expected.add("p", "r", Action::Read, 3, t, t, 0, 3);
+        assert_eq!(built.sorted(), expected.sorted());
+        let names: Vec<&str> = built.names().collect();
+        let by_ids: Vec<_> = built
+            .by_ids()
+            .map(|(p, r, a, o)| (names[p as usize], names[r as usize], a, o.count))
             .collect();
-        expected.sort();
-        let sorted: Vec<(String, String, Action)> = edges
-            .into_sorted()
-            .into_iter()
-            .map(|r| (r.principal, r.resource, r.action))
-            .collect();
-        assert_eq!(sorted, expected);
+        assert_eq!(
+            by_ids,
+            [("p", "r", Action::Read, 4), ("q", "r", Action::Write, 2)]
+        );
     }
 
     #[test]
@@ -636,6 +624,6 @@ mod tests {
             soon.add_soon(&p, &r, action, 1 + i % 2, t, t, 0, i + 1);
         }
         soon.flush();
-        assert_eq!(now.into_sorted(), soon.into_sorted());
+        assert_eq!(now.sorted(), soon.sorted());
     }
 }

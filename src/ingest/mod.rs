@@ -29,7 +29,7 @@ use regex::Regex;
 use crate::config::{FieldMap, Settings, SourceFormat};
 use crate::time::Timestamp;
 pub use digest::FileDigest;
-pub use edges::{Observation, ObservedEdges, ObservedRecord};
+pub use edges::{Observation, ObservedEdges};
 pub use manifest::{Entry, Manifest, ManifestError};
 
 /// A skipped log line: where, and why.
@@ -102,7 +102,8 @@ pub struct Facts {
     pub manifest_files: Vec<String>,
     /// Log files as shown to users; `Observation::file` indexes this list.
     pub log_files: Vec<String>,
-    pub observed: Vec<ObservedRecord>,
+    /// Every distinct observed edge, flushed (`ObservedEdges::by_ids` can read it).
+    pub observed: ObservedEdges,
     pub stats: LogStats,
     /// Files passed over, and why (for example YAML that does not parse and is no manifest).
     pub skipped: Vec<(String, String)>,
@@ -122,6 +123,38 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// Adds what `other` read after what this read. Only the lists reading fills in go
+    /// together; `other`'s logs, edges and counts are taken as they are when this read none.
+    fn append(&mut self, other: Facts) {
+        let Facts {
+            manifests,
+            manifest_files,
+            log_files,
+            observed,
+            stats,
+            skipped,
+            inputs,
+            entities,
+            reads,
+            reuse,
+            unreadable,
+        } = other;
+        self.manifests.extend(manifests);
+        self.manifest_files.extend(manifest_files);
+        self.skipped.extend(skipped);
+        self.inputs.extend(inputs);
+        self.entities.extend(entities);
+        self.reads.extend(reads);
+        self.unreadable.extend(unreadable);
+        if !log_files.is_empty() {
+            debug_assert!(self.log_files.is_empty(), "one part reads the logs");
+            self.log_files = log_files;
+            self.observed = observed;
+            self.reuse = reuse;
+        }
+        self.stats.absorb(stats);
+    }
+
     /// Notes a file or folder that cannot be read; the scan goes on without it.
     fn unreadable(&mut self, path: &str, error: &std::io::Error) {
         self.passed_over(path, format!("cannot read: {error}"));
@@ -229,16 +262,17 @@ struct Found {
 
 /// Reads the deployment under `root`.
 pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, IngestError> {
-    ingest_with_cache(root, settings, strict, &cache::ReadCache::default(), None)
+    ingest_with_cache(root, settings, strict, cache::ReadCache::default, None)
 }
 
 /// Reads the deployment under `root`, reusing what earlier scans read where the files are
-/// unchanged or only grew.
+/// unchanged or only grew. `load_cache` gives those earlier reads; it runs while the
+/// manifests are parsed on another thread, as neither needs the other.
 pub fn ingest_with_cache(
     root: &Path,
     settings: &Settings,
     strict: bool,
-    cache: &cache::ReadCache,
+    load_cache: impl FnOnce() -> cache::ReadCache,
     progress: Option<&pipeline::Progress>,
 ) -> Result<Facts, IngestError> {
     if !root.is_dir() {
@@ -249,29 +283,21 @@ pub fn ingest_with_cache(
     let mut facts = Facts::default();
     let found = discover(root, settings, &mut facts)?;
     crate::timings::phase("discover");
-    for file in found.iter().filter(|f| f.role == FileRole::Manifest) {
-        read_manifest_file(file, &mut facts)?;
-    }
-    crate::timings::phase("manifests");
-
-    // Native logs first, then the logs of other formats, each in path order.
-    let logs: Vec<&Found> = found
-        .iter()
-        .filter(|f| f.role == FileRole::Log)
-        .chain(found.iter().filter(|f| match f.role {
-            FileRole::Detected(format) => !format.declares(),
-            _ => false,
-        }))
-        .collect();
-    facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
-    let mut edges = ObservedEdges::default();
-    let mut stats = read_line_logs(&logs, settings, cache, progress, &mut facts, &mut edges)?;
-    crate::timings::phase("line logs");
-    stats.absorb(read_detected(
-        &found, &logs, settings, &mut facts, &mut edges,
-    )?);
+    let (manifests, logs) = std::thread::scope(|scope| {
+        let manifests = scope.spawn(|| read_manifest_files(&found));
+        let mut logs = Facts::default();
+        let read = read_logs(&found, settings, load_cache, progress, &mut logs);
+        let manifests = manifests
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (manifests, read.map(|()| logs))
+    });
+    // In the order they were once read one after the other: what discovery noted, the
+    // manifests, the logs.
+    facts.append(manifests?);
+    facts.append(logs?);
+    crate::timings::phase("manifests and logs");
     facts.inputs.sort_by(|a, b| a.path.cmp(&b.path));
-    facts.stats = stats;
     facts.stats.samples.sort();
     if strict && let Some((path, reason)) = facts.unreadable.first() {
         return Err(IngestError::StrictUnreadable {
@@ -292,10 +318,45 @@ pub fn ingest_with_cache(
             first,
         });
     }
-    crate::timings::phase("other logs");
-    facts.observed = edges.into_sorted();
-    crate::timings::phase("sort observed edges");
     Ok(facts)
+}
+
+/// The native manifests among `found`, in path order.
+fn read_manifest_files(found: &[Found]) -> Result<Facts, IngestError> {
+    let mut facts = Facts::default();
+    for file in found.iter().filter(|f| f.role == FileRole::Manifest) {
+        read_manifest_file(file, &mut facts)?;
+    }
+    Ok(facts)
+}
+
+/// The logs among `found` (and the files of other formats, which declare or log), into
+/// `facts`.
+fn read_logs(
+    found: &[Found],
+    settings: &Settings,
+    load_cache: impl FnOnce() -> cache::ReadCache,
+    progress: Option<&pipeline::Progress>,
+    facts: &mut Facts,
+) -> Result<(), IngestError> {
+    // Native logs first, then the logs of other formats, each in path order.
+    let logs: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.role == FileRole::Log)
+        .chain(found.iter().filter(|f| match f.role {
+            FileRole::Detected(format) => !format.declares(),
+            _ => false,
+        }))
+        .collect();
+    facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
+    let mut edges = ObservedEdges::default();
+    let cache = load_cache();
+    let mut stats = read_line_logs(&logs, settings, &cache, progress, facts, &mut edges)?;
+    stats.absorb(read_detected(found, &logs, settings, facts, &mut edges)?);
+    facts.stats = stats;
+    edges.flush();
+    facts.observed = edges;
+    Ok(())
 }
 
 /// Reads the files whose format was recognised by content and that are not line logs.

@@ -205,8 +205,7 @@ mod tests {
         );
         let decoded = decode(&encode(&read.edges)).unwrap();
         assert_eq!(decoded, read.edges);
-        let again: Vec<_> = read.edges_of(0).into_sorted();
-        assert_eq!(again, observed.into_sorted());
+        assert_eq!(read.edges_of(0).sorted(), observed.sorted());
     }
 
     #[test]
