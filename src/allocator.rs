@@ -1,0 +1,85 @@
+//! The process's allocator: mimalloc, except for very large blocks, which the system
+//! allocator maps on their own.
+//!
+//! A scan makes and frees a great many small values (names, manifest trees, graph ids,
+//! findings, rows, the report) on two threads. glibc's allocator spent about a third of an
+//! unchanged re-scan in `malloc`/`free` and in faulting in fresh heap pages; mimalloc reuses
+//! freed memory from per-thread pages (the README's performance section has the figures).
+//!
+//! Blocks of 8 MiB and more (the buffer of a line near the 16 MiB limit) go to the system
+//! allocator, which unmaps them when they are freed: mimalloc keeps freed blocks for reuse,
+//! and a log with 100 MB lines then held three times the longest line's buffer
+//! (`tests/hostile.rs` bounds that).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+use mimalloc::MiMalloc;
+
+/// Sizes from here on go to the system allocator.
+const LARGE: usize = 8 << 20;
+
+pub struct Split;
+
+fn is_large(size: usize) -> bool {
+    size >= LARGE
+}
+
+// SAFETY: every block is freed (and resized) by the allocator that made it, which its size
+// tells: `dealloc` and `realloc` receive the layout the block was allocated or last resized
+// with, and a resize across `LARGE` moves the block from one allocator to the other.
+unsafe impl GlobalAlloc for Split {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
+        unsafe {
+            if is_large(layout.size()) {
+                System.alloc(layout)
+            } else {
+                MiMalloc.alloc(layout)
+            }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as `alloc`.
+        unsafe {
+            if is_large(layout.size()) {
+                System.alloc_zeroed(layout)
+            } else {
+                MiMalloc.alloc_zeroed(layout)
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated with `layout`, so by the allocator its size selects.
+        unsafe {
+            if is_large(layout.size()) {
+                System.dealloc(ptr, layout)
+            } else {
+                MiMalloc.dealloc(ptr, layout)
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let (was_large, will_be_large) = (is_large(layout.size()), is_large(new_size));
+        // SAFETY: `ptr` and `layout` are as `dealloc` needs them; `new_size` is valid for
+        // `layout.align()` by `realloc`'s contract, so `new_layout` cannot fail.
+        unsafe {
+            if was_large == will_be_large {
+                return if was_large {
+                    System.realloc(ptr, layout, new_size)
+                } else {
+                    MiMalloc.realloc(ptr, layout, new_size)
+                };
+            }
+            let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+            let moved = self.alloc(new_layout);
+            if !moved.is_null() {
+                std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+            moved
+        }
+    }
+}
