@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::common::{self, InputArgs, OutputArgs, StoreArgs};
-use super::{CliError, Outcome, emit};
+use super::{CliError, Outcome};
 use lintage::baseline::{BaselineEntry, BaselineFile, BaselineStatus};
 use lintage::store::{Scope, Store};
 
@@ -44,8 +44,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let root = common::root_label(&args.input.dir);
     let mut report = common::scan_report(&analysis, &root, args.output.fail_on);
     report.baseline = Some(&status);
-    let text = common::render(&report, &analysis, &args.output);
-    emit(args.output.output.as_ref(), &text)?;
+    common::write_report(&report, &analysis, &args.output)?;
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
     common::record(&analysis, &args.input, &args.store, "check", failed)?;
     Ok(if failed {

@@ -196,6 +196,22 @@ pub fn root_label(dir: &Path) -> String {
     }
 }
 
+/// Renders the report and writes it where `output` says. JSON goes out as it is made; the
+/// other formats are rendered whole first.
+pub fn write_report(
+    report: &ScanReport<'_>,
+    analysis: &Analysis,
+    output: &OutputArgs,
+) -> Result<(), CliError> {
+    if output.format != FindingsFormat::Json {
+        return super::emit(output.output.as_ref(), &render(report, analysis, output));
+    }
+    warn_on_stderr(analysis);
+    super::emit_with(output.output.as_ref(), |out| {
+        report::json::write(report, out)
+    })
+}
+
 pub fn render(report: &ScanReport<'_>, analysis: &Analysis, output: &OutputArgs) -> String {
     if output.format != FindingsFormat::Text {
         warn_on_stderr(analysis);

@@ -116,15 +116,22 @@ pub fn main() -> ExitCode {
 
 /// Writes a report to `-o FILE` or stdout. A closed pipe (`lintage scan | head`) is no error.
 pub fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), CliError> {
+    emit_with(output, |out| out.write_all(text.as_bytes()))
+}
+
+/// Runs `write` on the output file (created or truncated) or on stdout; `write` buffers
+/// small writes itself. A reader that closed stdout early (`| head`) is not an error.
+pub fn emit_with(
+    output: Option<&PathBuf>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     match output {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut file| write(&mut file))
             .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display()))),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            let mut out = std::io::stdout().lock();
+            match write(&mut out).and_then(|()| out.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(CliError(format!("cannot write to stdout: {e}")))
                 }

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::Outcome;
 use super::common::{self, InputArgs, OutputArgs, StoreArgs};
-use super::{Outcome, emit};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -21,8 +21,7 @@ pub fn run(args: ScanArgs) -> Outcome {
     let analysis = common::analyze_cached(&args.input, &args.store)?;
     let root = common::root_label(&args.input.dir);
     let report = common::scan_report(&analysis, &root, args.output.fail_on);
-    let text = common::render(&report, &analysis, &args.output);
-    emit(args.output.output.as_ref(), &text)?;
+    common::write_report(&report, &analysis, &args.output)?;
     lintage::timings::phase("report");
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
     // After the report: a store that cannot be written must not cost the user the findings.

@@ -148,9 +148,17 @@ impl CachedRead {
     }
 
     /// The cached edges as observations of file `file_index`.
+    #[cfg(test)]
     pub fn edges_of(&self, file_index: usize) -> ObservedEdges {
+        let mut edges = ObservedEdges::default();
+        self.merge_into(&mut edges, file_index);
+        edges
+    }
+
+    /// Merges the cached edges into `edges`, as observations of file `file_index`.
+    pub fn merge_into(&self, edges: &mut ObservedEdges, file_index: usize) {
         let cached = &self.edges;
-        ObservedEdges::from_named(
+        edges.merge_named(
             cached.names().iter().map(String::as_str),
             cached.edges().iter().map(|e| {
                 let observation = Observation {
@@ -162,7 +170,7 @@ impl CachedRead {
                 };
                 (e.principal, e.resource, e.action, observation)
             }),
-        )
+        );
     }
 }
 

@@ -360,24 +360,35 @@ impl ObservedEdges {
         index as usize
     }
 
-    /// Edges given by the positions of their names in `names`: each name is interned once,
-    /// not once per edge it is in. An edge whose position is past the names is left out.
+    /// Edges given by the positions of their names in `names` (see `merge_named`).
     pub fn from_named<'n>(
         names: impl Iterator<Item = &'n str>,
         edges: impl Iterator<Item = (u32, u32, Action, Observation)>,
     ) -> ObservedEdges {
         let mut observed = ObservedEdges::default();
-        let ids: Vec<u32> = names.map(|name| observed.names.id(name)).collect();
+        observed.merge_named(names, edges);
+        observed
+    }
+
+    /// Merges edges given by the positions of their names in `names`: each name is interned
+    /// once, not once per edge it is in. An edge whose position is past the names is left
+    /// out.
+    pub fn merge_named<'n>(
+        &mut self,
+        names: impl Iterator<Item = &'n str>,
+        edges: impl Iterator<Item = (u32, u32, Action, Observation)>,
+    ) {
+        self.flush();
+        let ids: Vec<u32> = names.map(|name| self.names.id(name)).collect();
         for (principal, resource, action, observation) in edges {
             let (Some(&p), Some(&r)) = (ids.get(principal as usize), ids.get(resource as usize))
             else {
                 continue;
             };
             let key = pair(p, r);
-            let index = observed.index_of_pair(key, pair_hash(key));
-            record(&mut observed.slots[index][action as usize], &observation);
+            let index = self.index_of_pair(key, pair_hash(key));
+            record(&mut self.slots[index][action as usize], &observation);
         }
-        observed
     }
 
     pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {

@@ -655,7 +655,7 @@ fn read_line_logs(
         let resume = match cache.reuse(&file.display, &key, &state, gz) {
             cache::Reuse::Whole => {
                 if let Some(cached) = cached {
-                    edges.merge_from(cached.edges_of(index));
+                    cached.merge_into(edges, index);
                     stats.absorb(cached.stats.clone());
                     facts.inputs.push(InputFile {
                         path: file.display.clone(),
@@ -693,7 +693,7 @@ fn read_line_logs(
         };
         if let Some(before) = before {
             // Appended: what was read before, and the new lines.
-            read.edges.merge_from(before.edges_of(log.index));
+            before.merge_into(&mut read.edges, log.index);
             read.stats.absorb(before.stats.clone());
             read.stats.trim_samples();
             facts.reuse.appended += 1;

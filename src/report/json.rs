@@ -1,5 +1,7 @@
 //! `--format json`: the findings document of SPEC.md, byte-identical for the same input.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use super::{ScanReport, count_by_severity};
@@ -49,6 +51,15 @@ struct SeverityCounts {
 }
 
 pub fn render(report: &ScanReport<'_>) -> String {
+    let mut bytes = Vec::new();
+    // Into memory: serializing plain structs of strings and numbers cannot fail.
+    let _ = write(report, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `render`, written to `out` as it is made, in 64 KiB pieces: a large report (megabytes of
+/// evidence) is never held whole in memory.
+pub fn write(report: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let findings = &report.outcome.findings;
     let (error, warning, info) = count_by_severity(findings);
     let document = Document {
@@ -83,8 +94,8 @@ pub fn render(report: &ScanReport<'_>) -> String {
             }
         }),
     };
-    // Serializing plain structs of strings and numbers cannot fail.
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
-    text
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
