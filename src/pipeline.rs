@@ -47,7 +47,7 @@ pub struct Analysis {
     pub reads: Vec<ingest::cache::CachedRead>,
     /// How many line logs came from the read cache.
     pub reuse: ingest::ReuseCounts,
-    /// node id -> (manifest file, line) where the node is declared.
+    /// subject of a finding -> (manifest file, line) where that node is declared.
     pub subject_locations: BTreeMap<String, (String, usize)>,
 }
 
@@ -102,7 +102,7 @@ pub fn analyze_with_cache(
     let findings = rules::run_all(&graph);
     crate::timings::phase("rules");
     let outcome = policy::apply(findings, &settings);
-    let subject_locations = declared_locations(&graph);
+    let subject_locations = declared_locations(&graph, &outcome.findings);
     crate::timings::phase("policy, locations");
     Ok(Analysis {
         inputs,
@@ -118,12 +118,21 @@ pub fn analyze_with_cache(
     })
 }
 
-/// Where each node is declared: an entity at its manifest, a dataset at the first manifest
-/// line that names it.
-fn declared_locations(graph: &LineageGraph) -> BTreeMap<String, (String, usize)> {
+/// Where the subject of each finding is declared: an entity at its manifest, a dataset at
+/// the first manifest line that names it.
+fn declared_locations(
+    graph: &LineageGraph,
+    findings: &[crate::finding::Finding],
+) -> BTreeMap<String, (String, usize)> {
     let mut locations = BTreeMap::new();
-    for node in graph.nodes() {
-        let id = graph.id(node).to_string();
+    for subject in findings.iter().map(|f| f.subject.as_str()) {
+        if locations.contains_key(subject) {
+            continue;
+        }
+        let Some(node) = graph.node_by_str(subject) else {
+            continue;
+        };
+        let id = subject.to_string();
         if let Some(manifest) = graph.manifest(node) {
             locations.insert(id, (manifest.file.clone(), manifest.line));
             continue;
