@@ -83,3 +83,41 @@ unsafe impl GlobalAlloc for Split {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_keep_their_bytes_across_the_threshold() {
+        let split = Split;
+        let small = Layout::from_size_align(1000, 8).unwrap_or_else(|e| panic!("{e}"));
+        // SAFETY: each block is used within its size and freed once, with its layout.
+        unsafe {
+            let ptr = split.alloc(small);
+            assert!(!ptr.is_null());
+            for i in 0..1000 {
+                *ptr.add(i) = (i % 251) as u8;
+            }
+            // Small to large (system), large to larger, large back to small (mimalloc).
+            let mut layout = small;
+            let mut ptr = ptr;
+            for size in [LARGE + 10, 2 * LARGE, 500] {
+                ptr = split.realloc(ptr, layout, size);
+                assert!(!ptr.is_null());
+                layout = Layout::from_size_align(size, 8).unwrap_or_else(|e| panic!("{e}"));
+                for i in 0..500 {
+                    assert_eq!(*ptr.add(i), (i % 251) as u8, "byte {i} at size {size}");
+                }
+            }
+            split.dealloc(ptr, layout);
+
+            let zeroed = Layout::from_size_align(LARGE, 4096).unwrap_or_else(|e| panic!("{e}"));
+            let ptr = split.alloc_zeroed(zeroed);
+            assert!(!ptr.is_null());
+            assert_eq!(ptr as usize % 4096, 0);
+            assert!((0..LARGE).step_by(4093).all(|i| *ptr.add(i) == 0));
+            split.dealloc(ptr, zeroed);
+        }
+    }
+}

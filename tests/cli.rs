@@ -51,6 +51,24 @@ fn output_file_and_text_report() {
     assert!(run.stdout.is_empty());
     let written = std::fs::read_to_string(&out).unwrap_or_default();
     assert!(written.contains("\"LT001\""));
+    // The JSON report is written as it is made; the file and stdout get the same bytes.
+    let to_stdout = lintage(&["scan", path_str(d.path()), "--format", "json"]);
+    assert_eq!(to_stdout.stdout, written);
+    let nowhere = d.path().join("no-such-folder").join("report.json");
+    let failed = lintage(&[
+        "scan",
+        path_str(d.path()),
+        "--format",
+        "json",
+        "-o",
+        path_str(&nowhere),
+    ]);
+    assert_eq!(failed.code, 2);
+    assert!(
+        failed.stderr.contains("report.json: cannot write"),
+        "{}",
+        failed.stderr
+    );
 
     let text = lintage(&["scan", path_str(d.path())]);
     assert!(
