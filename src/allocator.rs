@@ -1,22 +1,24 @@
-//! The process's allocator: mimalloc, except for very large blocks, which the system
-//! allocator maps on their own.
+//! The process's allocator: mimalloc, except for large blocks, which the system allocator
+//! maps on their own.
 //!
 //! A scan makes and frees a great many small values (names, manifest trees, graph ids,
 //! findings, rows, the report) on two threads. glibc's allocator spent about a third of an
 //! unchanged re-scan in `malloc`/`free` and in faulting in fresh heap pages; mimalloc reuses
 //! freed memory from per-thread pages (the README's performance section has the figures).
 //!
-//! Blocks of 8 MiB and more (the buffer of a line near the 16 MiB limit) go to the system
-//! allocator, which unmaps them when they are freed: mimalloc keeps freed blocks for reuse,
-//! and a log with 100 MB lines then held three times the longest line's buffer
-//! (`tests/hostile.rs` bounds that).
+//! Blocks of 1 MiB and more (the log reader's 2 MiB blocks, the buffer of a line near the
+//! 16 MiB limit, big tables) go to the system allocator, which unmaps them when they are
+//! freed. mimalloc keeps freed blocks for reuse, per thread: with it alone a log with
+//! 100 MB lines held three times the longest line's buffer (`tests/hostile.rs` bounds that),
+//! and the peak memory of a 1 GB scan went from 48 MB to 125-155 MB, varying from run to run
+//! with which thread freed which block. With the split it is 80-100 MB.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
 use mimalloc::MiMalloc;
 
 /// Sizes from here on go to the system allocator.
-const LARGE: usize = 8 << 20;
+const LARGE: usize = 1 << 20;
 
 pub struct Split;
 
