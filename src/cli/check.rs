@@ -44,9 +44,9 @@ pub fn run(args: CheckArgs) -> Outcome {
     let root = common::root_label(&args.input.dir);
     let mut report = common::scan_report(&analysis, &root, args.output.fail_on);
     report.baseline = Some(&status);
-    common::write_report(&report, &analysis, &args.output)?;
+    let (input, store, output) = (&args.input, &args.store, &args.output);
+    common::report_and_record(&report, &analysis, input, store, output, "check")?;
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
-    common::record(&analysis, &args.input, &args.store, "check", failed)?;
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -135,6 +135,29 @@ pub fn root_id(dir: &Path) -> String {
         .into_owned()
 }
 
+/// Writes the report while another thread records the snapshot: neither waits for the
+/// other. The report is what the user came for, so an error writing it is the one returned;
+/// a store that cannot be written is an error once the report is out.
+pub fn report_and_record(
+    report: &ScanReport<'_>,
+    analysis: &Analysis,
+    input: &InputArgs,
+    store: &StoreArgs,
+    output: &OutputArgs,
+    command: &str,
+) -> Result<(), CliError> {
+    let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
+    std::thread::scope(|scope| {
+        let recorded = scope.spawn(|| record(analysis, input, store, command, failed));
+        let written = write_report(report, analysis, output);
+        let recorded = recorded
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written?;
+        recorded.map(|_| ())
+    })
+}
+
 /// Records the analysis as a snapshot, unless `--no-store`; returns its id. `failed` says
 /// whether the command exits 1.
 pub fn record(
@@ -164,7 +187,6 @@ pub fn record(
         log_records: analysis.summary.log_records,
         malformed_records: analysis.summary.malformed_records,
     })?;
-    lintage::timings::phase("store snapshot");
     let present: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
     db.save_reads(&root, &analysis.reads, &present)?;
     Ok(Some(id))

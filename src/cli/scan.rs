@@ -21,12 +21,10 @@ pub fn run(args: ScanArgs) -> Outcome {
     let analysis = common::analyze_cached(&args.input, &args.store)?;
     let root = common::root_label(&args.input.dir);
     let report = common::scan_report(&analysis, &root, args.output.fail_on);
-    common::write_report(&report, &analysis, &args.output)?;
-    lintage::timings::phase("report");
+    let (input, store, output) = (&args.input, &args.store, &args.output);
+    common::report_and_record(&report, &analysis, input, store, output, "scan")?;
+    lintage::timings::phase("report and snapshot");
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
-    // After the report: a store that cannot be written must not cost the user the findings.
-    common::record(&analysis, &args.input, &args.store, "scan", failed)?;
-    lintage::timings::phase("store");
     // The process ends next and the system takes its memory back at once; freeing a large
     // graph piece by piece costs more than a re-scan's snapshot (10 ms on 50 000 edges).
     std::mem::forget(analysis);
