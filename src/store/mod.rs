@@ -320,6 +320,13 @@ impl Store {
             .conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| store.error("cannot set synchronous = NORMAL", e))?;
+        // A statement that inserts many rows keeps a statement journal, to undo only itself
+        // if it fails half-way; in a temporary file it is written out page by page (5 ms of
+        // the 60 ms a new 16 000-edge snapshot took), in memory it is not.
+        store
+            .conn
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|e| store.error("cannot set temp_store = MEMORY", e))?;
         store.migrate()?;
         Ok(store)
     }
