@@ -1,5 +1,6 @@
-//! What a scan found, as the rows of `content_node`, `content_edge` and `content_finding`
-//! (schema 3), and the hash that lets snapshots that found the same share one copy.
+//! What a scan found, as the rows of `content_node`, `content_edge` (and `content_edge_in`)
+//! and `content_finding` (schema 3 and 4), and the hash that lets snapshots that found the
+//! same share one copy.
 
 use std::hash::Hash;
 
@@ -277,6 +278,24 @@ impl<'a> Content<'a> {
                 e.evidence_line,
             ])
         })?;
+        insert.finish()?;
+        // The same pairs by target (`content_edge_in`, schema 4), in key order so that they
+        // append too.
+        let mut by_target: Vec<(&str, &str)> = self
+            .edges
+            .iter()
+            .map(|&(source, target, _)| (target, source))
+            .collect();
+        by_target.sort_unstable();
+        let mut insert = Batch::new(
+            tx,
+            "content_edge_in (content_id, target, source)",
+            3,
+            by_target.len(),
+        )?;
+        for (target, source) in by_target {
+            insert.row(params![id, target, source])?;
+        }
         insert.finish()?;
         let mut insert = Batch::new(
             tx,
