@@ -204,7 +204,7 @@ fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once(
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     // Both scans found the same: one copy of the graph and findings.
     let contents: i64 = conn
         .query_row(

@@ -1,5 +1,6 @@
-//! What a scan found, as the rows of `content_node`, `content_edge` and `content_finding`
-//! (schema 3), and the hash that lets snapshots that found the same share one copy.
+//! What a scan found, as the rows of `content_node`, `content_edge` (and `content_edge_in`)
+//! and `content_finding` (schema 3 and 4), and the hash that lets snapshots that found the
+//! same share one copy.
 
 use std::hash::Hash;
 
@@ -278,6 +279,24 @@ impl<'a> Content<'a> {
             ])
         })?;
         insert.finish()?;
+        // The same pairs by target (`content_edge_in`, schema 4), in key order so that they
+        // append too.
+        let mut by_target: Vec<(&str, &str)> = self
+            .edges
+            .iter()
+            .map(|&(source, target, _)| (target, source))
+            .collect();
+        by_target.sort_unstable();
+        let mut insert = Batch::new(
+            tx,
+            "content_edge_in (content_id, target, source)",
+            3,
+            by_target.len(),
+        )?;
+        for (target, source) in by_target {
+            insert.row(params![id, target, source])?;
+        }
+        insert.finish()?;
         let mut insert = Batch::new(
             tx,
             "content_finding (content_id, fingerprint, code, rule, severity, subject, related,
@@ -306,7 +325,10 @@ impl<'a> Content<'a> {
 
 /// Inserts a known number of rows `Batch::ROWS` to a statement (`INSERT ... VALUES (..),
 /// (..), ...`), the rest one by one: SQLite's work per statement run costs about as much
-/// as a row's. Values are bound as rows come, so that rows can borrow reused buffers.
+/// as a row's, and each run journals the pages it touches first (256 rows to a run record
+/// a 16 000-edge content 5 % faster than 64; 16 is 15 % slower). Values are bound as rows
+/// come, so that rows can borrow reused buffers. 256 rows of 11 values stay far below
+/// SQLite's limit of 32 766 parameters to a statement.
 struct Batch<'c> {
     many: Statement<'c>,
     one: Statement<'c>,
@@ -319,7 +341,7 @@ struct Batch<'c> {
 }
 
 impl<'c> Batch<'c> {
-    const ROWS: usize = 64;
+    const ROWS: usize = 256;
 
     fn new(
         tx: &'c Transaction<'_>,

@@ -1,5 +1,5 @@
 //! Point lookups on a stored snapshot for queries: the edges of one node at a time, through
-//! the primary key of `content_edge` (by source) and `content_edge_by_target`, so a query
+//! the primary key of `content_edge` (by source) and of `content_edge_in` (by target), so a query
 //! touches only what it reaches.
 
 use rusqlite::params;
@@ -31,11 +31,12 @@ impl Store {
             "SELECT target, declared, observed, last_seen FROM content_edge
              WHERE content_id = ?1 AND source = ?2 ORDER BY target"
         } else {
-            // Without statistics SQLite prefers the primary key (it avoids a sort) and scans
-            // the whole snapshot; the index by target is what makes upstream walks cheap.
-            "SELECT source, declared, observed, last_seen FROM content_edge
-             INDEXED BY content_edge_by_target
-             WHERE content_id = ?1 AND target = ?2 ORDER BY source"
+            // `content_edge_in` finds the sources (schema 4), then each row by its key; the
+            // CROSS JOIN keeps SQLite from scanning the whole snapshot's edges instead.
+            "SELECT e.source, e.declared, e.observed, e.last_seen
+             FROM content_edge_in AS i CROSS JOIN content_edge AS e
+                 ON e.content_id = i.content_id AND e.source = i.source AND e.target = i.target
+             WHERE i.content_id = ?1 AND i.target = ?2 ORDER BY i.source"
         };
         let mut statement = self
             .conn
