@@ -32,19 +32,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = rusqlite::Connection::open(&db_path)?;
     let start = Instant::now();
     let tx = conn.transaction()?;
+    // Snapshot 1 names content 1, whose rows `node` and `edge` show (schema 3 and later);
+    // `content_edge_in` holds each edge again by target, as `Store::record` writes it.
+    tx.execute("INSERT INTO content (id, hash) VALUES (1, NULL)", [])?;
     tx.execute(
         "INSERT INTO snapshot (id, created_at, root, tool_version, node_count, edge_count, finding_count,
-             log_records, malformed_records, command, failed)
-         VALUES (1, '2026-11-29T00:00:00Z', '/bench', 'bench', 0, 0, 0, 0, 0, 'scan', 0)",
+             log_records, malformed_records, command, failed, content_id)
+         VALUES (1, '2026-11-29T00:00:00Z', '/bench', 'bench', 0, 0, 0, 0, 0, 'scan', 0, 1)",
         [],
     )?;
     let mut edges = 0usize;
     {
-        let mut node = tx.prepare("INSERT INTO node (snapshot_id, id, kind) VALUES (1, ?1, ?2)")?;
-        let mut edge = tx.prepare(
-            "INSERT OR IGNORE INTO edge (snapshot_id, source, target, declared, observed, count, last_seen)
+        let mut node =
+            tx.prepare("INSERT INTO content_node (content_id, id, kind) VALUES (1, ?1, ?2)")?;
+        let mut out_edge = tx.prepare(
+            "INSERT OR IGNORE INTO content_edge
+                 (content_id, source, target, declared, observed, count, last_seen)
              VALUES (1, ?1, ?2, 1, 1, 1, '2026-11-28T00:00:00Z')",
         )?;
+        let mut in_edge = tx.prepare(
+            "INSERT OR IGNORE INTO content_edge_in (content_id, target, source) VALUES (1, ?2, ?1)",
+        )?;
+        let mut edge = |source: &str, target: &str| -> rusqlite::Result<usize> {
+            in_edge.execute([source, target])?;
+            out_edge.execute([source, target])
+        };
         let mut seed: u64 = 7;
         let mut random = move |bound: usize| {
             seed ^= seed << 13;
@@ -58,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             node.execute([id.as_str(), kind])?;
             let output = format!("dataset:d{i:06}");
             node.execute([output.as_str(), "dataset"])?;
-            edge.execute([id.as_str(), output.as_str()])?;
+            edge(&id, &output)?;
             edges += 1;
             // Each entity reads a few outputs of entities shortly before it: a layered
             // platform where lineage is deep but each node's neighbourhood is local.
@@ -67,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     break;
                 }
                 let from = i - 1 - random(i.min(2_000));
-                edges += edge.execute([format!("dataset:d{from:06}").as_str(), id.as_str()])?;
+                edges += edge(&format!("dataset:d{from:06}"), &id)?;
             }
         }
     }

@@ -20,8 +20,6 @@ fn print_timing(label: &str, ms: f64) {
 
 /// Ends the phase that began at the previous call (or at the first call, which only starts
 /// the clock when `label` is empty) and prints how long it took.
-// Printing to stderr is what this does, and only when asked to.
-#[allow(clippy::print_stderr)]
 pub fn phase(label: &str) {
     if !enabled() {
         return;
