@@ -20,10 +20,8 @@
 //! own training data (direct loops), some take `model:NAME` inputs and `base_model`s.
 
 // The allocator the lintage binary runs with, so that these times are a scan's.
-#[path = "../src/allocator.rs"]
-mod allocator;
 #[global_allocator]
-static ALLOCATOR: allocator::Split = allocator::Split;
+static ALLOCATOR: lintage::allocator::Split = lintage::allocator::Split;
 
 use std::hash::Hasher;
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
-//! The process's allocator: mimalloc, except for large blocks, which the system allocator
-//! maps on their own.
+//! The allocator the lintage binary runs with (`src/main.rs` makes it the global one; the
+//! library itself leaves the choice to its user): mimalloc, except for large blocks, which
+//! the system allocator maps on their own.
 //!
 //! A scan makes and frees a great many small values (names, manifest trees, graph ids,
 //! findings, rows, the report) on two threads. glibc's allocator spent about a third of an
