@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::graph::{Declaration, Seen};
 use crate::node::NodeId;
+use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,8 +57,12 @@ pub enum Evidence {
         file: String,
         line: u64,
         count: u64,
-        first_seen: String,
-        last_seen: String,
+        /// Kept as a time, written as RFC 3339 text: of a million evidence items a report
+        /// shows few, and formatting each when it is made was a fifth of LT003's time.
+        #[serde(serialize_with = "crate::time::serialize_rfc3339")]
+        first_seen: Timestamp,
+        #[serde(serialize_with = "crate::time::serialize_rfc3339")]
+        last_seen: Timestamp,
         from: String,
         to: String,
     },
@@ -75,8 +80,8 @@ impl Evidence {
             file: seen.file.clone(),
             line: seen.line,
             count: seen.count,
-            first_seen: seen.first_seen.rfc3339(),
-            last_seen: seen.last_seen.rfc3339(),
+            first_seen: seen.first_seen,
+            last_seen: seen.last_seen,
             from: from.to_string(),
             to: to.to_string(),
         }

@@ -121,6 +121,15 @@ impl Timestamp {
     }
 }
 
+/// Serializes a timestamp as its RFC 3339 text (`#[serde(serialize_with = ...)]`): values
+/// keep the time as a number until a report or the store writes it.
+pub fn serialize_rfc3339<S: serde::Serializer>(
+    time: &Timestamp,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(Rfc3339::of(*time).as_str())
+}
+
 /// A timestamp's RFC 3339 text, written digit by digit into a fixed buffer: reports and the
 /// store write hundreds of thousands of times, and the formatting machinery was their cost.
 struct Rfc3339 {

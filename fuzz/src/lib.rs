@@ -376,8 +376,8 @@ pub fn render(data: &[u8]) {
                     line: i as u64,
                     count: 3,
                     // Times are printed by lintage itself (`Timestamp`), never taken from input.
-                    first_seen: "2026-11-01T00:00:03Z".into(),
-                    last_seen: "2026-11-28T23:59:10.5Z".into(),
+                    first_seen: lintage::time::Timestamp(1_793_491_203_000_000_000),
+                    last_seen: lintage::time::Timestamp(1_795_910_350_500_000_000),
                     from: a.clone(),
                     to: b.clone(),
                 },

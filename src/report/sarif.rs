@@ -312,8 +312,10 @@ pub(super) mod sample {
             file: file.into(),
             line,
             count: 3,
-            first_seen: "2026-11-01T00:00:03Z".into(),
-            last_seen: "2026-11-28T23:59:10Z".into(),
+            first_seen: crate::time::Timestamp::parse_rfc3339("2026-11-01T00:00:03Z")
+                .unwrap_or(crate::time::Timestamp(0)),
+            last_seen: crate::time::Timestamp::parse_rfc3339("2026-11-28T23:59:10Z")
+                .unwrap_or(crate::time::Timestamp(0)),
             from: from.into(),
             to: to.into(),
         }
