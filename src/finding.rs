@@ -54,7 +54,7 @@ impl LoopKind {
 #[serde(untagged)]
 pub enum Evidence {
     Observed {
-        file: String,
+        file: std::sync::Arc<str>,
         line: u64,
         count: u64,
         /// Kept as a time, written as RFC 3339 text: of a million evidence items a report
@@ -63,8 +63,8 @@ pub enum Evidence {
         first_seen: Timestamp,
         #[serde(serialize_with = "crate::time::serialize_rfc3339")]
         last_seen: Timestamp,
-        from: String,
-        to: String,
+        from: NodeId,
+        to: NodeId,
     },
     Declared {
         file: String,
@@ -82,8 +82,8 @@ impl Evidence {
             count: seen.count,
             first_seen: seen.first_seen,
             last_seen: seen.last_seen,
-            from: from.to_string(),
-            to: to.to_string(),
+            from: from.clone(),
+            to: to.clone(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Node identity: every node of the lineage graph is named `KIND:NAME`.
 
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeKind {
@@ -47,19 +48,22 @@ impl fmt::Display for NodeKind {
 }
 
 /// A node id such as `model:fraud-scorer` or `principal:svc:legacy-batch`.
+///
+/// Shared, not copied: the graph, its index and every finding's evidence hold the same ids
+/// many times over (a million evidence items on a large graph), so a clone only counts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(String);
+pub struct NodeId(Arc<str>);
 
 impl NodeId {
     pub fn new(kind: NodeKind, name: &str) -> NodeId {
-        NodeId(format!("{}:{name}", kind.as_str()))
+        NodeId(Arc::from(format!("{}:{name}", kind.as_str())))
     }
 
     /// Splits a `KIND:NAME` string; `None` when it does not start with a known kind.
     pub fn parse(text: &str) -> Option<NodeId> {
         let (kind, name) = text.split_once(':')?;
         NodeKind::parse(kind)?;
-        (!name.is_empty()).then(|| NodeId(text.to_string()))
+        (!name.is_empty()).then(|| NodeId(Arc::from(text)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -80,6 +84,12 @@ impl NodeId {
 impl std::borrow::Borrow<str> for NodeId {
     fn borrow(&self) -> &str {
         &self.0
+    }
+}
+
+impl serde::Serialize for NodeId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 

@@ -372,14 +372,15 @@ pub fn render(data: &[u8]) {
             .with_path(vec![subject.to_string(), c.clone(), subject.to_string()])
             .with_evidence(vec![
                 Evidence::Observed {
-                    file: f.clone(),
+                    file: f.as_str().into(),
                     line: i as u64,
                     count: 3,
                     // Times are printed by lintage itself (`Timestamp`), never taken from input.
                     first_seen: lintage::time::Timestamp(1_793_491_203_000_000_000),
                     last_seen: lintage::time::Timestamp(1_795_910_350_500_000_000),
-                    from: a.clone(),
-                    to: b.clone(),
+                    // Ids around the names as they are (evidence ends are node ids).
+                    from: NodeId::new(NodeKind::Principal, a),
+                    to: NodeId::new(NodeKind::Dataset, b),
                 },
                 // The key is a manifest key lintage names (`inputs`, `consumers`).
                 Evidence::manifest_line(f, i, "inputs", d),

@@ -108,7 +108,7 @@ impl Builder {
     }
 
     /// Merges what one log record shows; `file` is the record's log file.
-    fn observe(&mut self, from: u32, to: u32, o: &Observation, file: &str) {
+    fn observe(&mut self, from: u32, to: u32, o: &Observation, file: &std::sync::Arc<str>) {
         let edge = self.edge(from, to);
         match &mut edge.observed {
             None => {
@@ -116,18 +116,18 @@ impl Builder {
                     count: o.count,
                     first_seen: o.first_seen,
                     last_seen: o.last_seen,
-                    file: file.to_string(),
+                    file: file.clone(),
                     line: o.line,
                 })
             }
             Some(existing) => {
                 existing.count = existing.count.saturating_add(o.count);
                 existing.last_seen = existing.last_seen.max(o.last_seen);
-                if (o.first_seen, file, o.line)
-                    < (existing.first_seen, existing.file.as_str(), existing.line)
+                if (o.first_seen, &**file, o.line)
+                    < (existing.first_seen, &*existing.file, existing.line)
                 {
                     existing.first_seen = o.first_seen;
-                    existing.file = file.to_string();
+                    existing.file = file.clone();
                     existing.line = o.line;
                 }
             }
@@ -329,9 +329,15 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
         let name = name.strip_prefix("dataset:").unwrap_or(name);
         *data = builder.node(dataset(name, settings));
     }
+    let log_files: Vec<std::sync::Arc<str>> = facts
+        .log_files
+        .iter()
+        .map(|f| std::sync::Arc::from(f.as_str()))
+        .collect();
+    let no_file: std::sync::Arc<str> = std::sync::Arc::from("");
     for (principal, resource, action, o) in observed.by_ids() {
         let (actor, data) = (actor_of[principal as usize], data_of[resource as usize]);
-        let file = facts.log_files.get(o.file).map_or("", String::as_str);
+        let file = log_files.get(o.file).unwrap_or(&no_file);
         match action {
             Action::Read => builder.observe(data, actor, o, file),
             Action::Write => builder.observe(actor, data, o, file),

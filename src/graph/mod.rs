@@ -62,7 +62,8 @@ pub struct Seen {
     pub count: u64,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    pub file: String,
+    /// The log file, shared by every edge and evidence item it is the evidence of.
+    pub file: std::sync::Arc<str>,
     pub line: u64,
 }
 

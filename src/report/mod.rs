@@ -60,7 +60,9 @@ impl ScanReport<'_> {
             return Some((file.clone(), *line));
         }
         finding.evidence.first().map(|e| match e {
-            crate::finding::Evidence::Observed { file, line, .. } => (file.clone(), *line as usize),
+            crate::finding::Evidence::Observed { file, line, .. } => {
+                (file.to_string(), *line as usize)
+            }
             crate::finding::Evidence::Declared { file, line, .. } => (file.clone(), *line),
         })
     }

@@ -316,9 +316,13 @@ pub(super) mod sample {
                 .unwrap_or(crate::time::Timestamp(0)),
             last_seen: crate::time::Timestamp::parse_rfc3339("2026-11-28T23:59:10Z")
                 .unwrap_or(crate::time::Timestamp(0)),
-            from: from.into(),
-            to: to.into(),
+            from: id(from),
+            to: id(to),
         }
+    }
+
+    fn id(text: &str) -> crate::node::NodeId {
+        crate::node::NodeId::parse(text).unwrap_or_else(|| panic!("not a node id: {text}"))
     }
 
     impl Sample {

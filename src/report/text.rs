@@ -231,8 +231,8 @@ fn render_finding(out: &mut String, finding: &Finding, style: Style) {
                 format!(
                     "seen     {}:{line}  {} -> {}  {}×, {times}",
                     clean(file),
-                    clean(from),
-                    clean(to),
+                    clean(from.as_str()),
+                    clean(to.as_str()),
                     thousands(*count)
                 )
             }

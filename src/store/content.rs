@@ -118,7 +118,7 @@ impl<'a> Content<'a> {
                 count: seen.map_or(0, |s| int(s.count)),
                 first_seen: seen.map(|_| first.as_str()),
                 last_seen: seen.map(|_| last.as_str()),
-                evidence_file: seen.map(|s| s.file.as_str()),
+                evidence_file: seen.map(|s| &*s.file),
                 evidence_line: seen.map(|s| int(s.line)),
             })?;
         }

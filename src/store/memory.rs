@@ -48,7 +48,7 @@ pub fn snapshot(analysis: &Analysis, root: &str, command: &str) -> Snapshot {
                 count: seen.map_or(0, |s| s.count),
                 first_seen: seen.map(|s| s.first_seen.to_string()),
                 last_seen: seen.map(|s| s.last_seen.to_string()),
-                evidence_file: seen.map(|s| s.file.clone()),
+                evidence_file: seen.map(|s| s.file.to_string()),
                 evidence_line: seen.map(|s| s.line),
                 declarations: declarations_value(&data.declared),
             })

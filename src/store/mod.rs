@@ -1217,7 +1217,7 @@ mod tests {
                     assert_eq!(edge.count, seen.count);
                     assert_eq!(edge.first_seen, Some(seen.first_seen.to_string()));
                     assert_eq!(edge.last_seen, Some(seen.last_seen.to_string()));
-                    assert_eq!(edge.evidence_file.as_deref(), Some(seen.file.as_str()));
+                    assert_eq!(edge.evidence_file.as_deref(), Some(&*seen.file));
                     assert_eq!(edge.evidence_line, Some(seen.line));
                 }
                 None => {
@@ -1951,7 +1951,7 @@ mod tests {
             count: 3,
             first_seen: Timestamp(1_700_000_000_000_000_000),
             last_seen: Timestamp(1_800_000_000_000_000_000),
-            file: "logs/access.jsonl".to_string(),
+            file: "logs/access.jsonl".into(),
             line: 17,
         };
         let datasets: Vec<_> = (0..models)
