@@ -68,74 +68,16 @@ pub struct SyntaxError {
 const MAX_DEPTH: usize = 64;
 
 /// Parses a YAML stream (JSON is valid YAML) into one tree per document.
-///
-/// A long stream of many documents (a thousand manifests in one file) is parsed in two halves
-/// on two threads, split at a document marker near the middle. YAML forbids a line that
-/// starts with `---` and a space (or nothing) inside any scalar, so such a line always begins
-/// a document and the halves hold the same documents the whole does. When either half fails,
-/// the whole is parsed again, so that an error is the one a single pass reports.
 pub fn parse_yaml(text: &str) -> Result<Vec<Tree>, SyntaxError> {
-    if let Some(split) = halfway_marker(text) {
-        let (first, second) = text.split_at(split);
-        let lines_before = first.bytes().filter(|&b| b == b'\n').count();
-        let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| parse_stream(second, lines_before));
-            (parse_stream(first, 0), second.join())
-        });
-        if let (Ok(mut docs), Ok(Ok(rest))) = (first, second) {
-            docs.extend(rest);
-            return Ok(docs);
-        }
-    }
-    parse_stream(text, 0)
-}
-
-/// Streams shorter than this are parsed in one piece: a thread costs more than it saves.
-const SPLIT_BYTES: usize = 64 * 1024;
-
-/// Where the line of the document marker nearest the middle of `text` starts, when `text` is
-/// long enough to split and has no directives (`%YAML`, `%TAG`: they belong to the document
-/// after them, and are left to a single pass).
-fn halfway_marker(text: &str) -> Option<usize> {
-    if text.len() < SPLIT_BYTES || text.starts_with('%') || text.contains("\n%") {
-        return None;
-    }
-    let bytes = text.as_bytes();
-    let is_marker = |at: usize| {
-        bytes[at..].starts_with(b"---")
-            && bytes
-                .get(at + 3)
-                .is_none_or(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-    };
-    let middle = text.len() / 2;
-    let after = memchr::memmem::find_iter(&bytes[middle..], b"\n---")
-        .map(|at| middle + at + 1)
-        .find(|&at| is_marker(at));
-    let before = || {
-        memchr::memmem::rfind_iter(&bytes[..middle], b"\n---")
-            .map(|at| at + 1)
-            .find(|&at| is_marker(at))
-    };
-    after.or_else(before).filter(|&at| at > 0)
-}
-
-/// Parses one YAML stream whose first line is line `lines_before + 1` of its file.
-fn parse_stream(text: &str, lines_before: usize) -> Result<Vec<Tree>, SyntaxError> {
     let docs = MarkedYaml::load_from_str(text).map_err(|e| SyntaxError {
-        line: e.marker().line() + lines_before,
+        line: e.marker().line(),
         message: e.info().to_string(),
     })?;
-    docs.iter()
-        .map(|doc| from_yaml(doc, 0, lines_before))
-        .collect()
+    docs.iter().map(|doc| from_yaml(doc, 0)).collect()
 }
 
-fn from_yaml(
-    node: &MarkedYaml<'_>,
-    depth: usize,
-    lines_before: usize,
-) -> Result<Tree, SyntaxError> {
-    let line = node.span.start.line() + lines_before;
+fn from_yaml(node: &MarkedYaml<'_>, depth: usize) -> Result<Tree, SyntaxError> {
+    let line = node.span.start.line();
     if depth > MAX_DEPTH {
         return Err(SyntaxError {
             line,
@@ -153,20 +95,15 @@ fn from_yaml(
         YamlData::Sequence(items) => Value::Seq(
             items
                 .iter()
-                .map(|item| from_yaml(item, depth + 1, lines_before))
+                .map(|item| from_yaml(item, depth + 1))
                 .collect::<Result<_, _>>()?,
         ),
         YamlData::Mapping(map) => Value::Map(
             map.iter()
-                .map(|(k, v)| {
-                    Ok((
-                        from_yaml(k, depth + 1, lines_before)?,
-                        from_yaml(v, depth + 1, lines_before)?,
-                    ))
-                })
+                .map(|(k, v)| Ok((from_yaml(k, depth + 1)?, from_yaml(v, depth + 1)?)))
                 .collect::<Result<_, SyntaxError>>()?,
         ),
-        YamlData::Tagged(_, inner) => return from_yaml(inner, depth + 1, lines_before),
+        YamlData::Tagged(_, inner) => return from_yaml(inner, depth + 1),
         YamlData::Alias(_) | YamlData::BadValue => Value::Other,
     };
     Ok(Tree { line, value })
@@ -269,68 +206,6 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(docs[0].get("name").and_then(Tree::as_str), Some("café"));
         assert_eq!(docs[0].get("name").map(|t| t.line), Some(3));
-    }
-
-    /// Documents of every shape a split could cut wrongly: block scalars holding indented
-    /// `---`, multi-line quoted and plain scalars, flow collections over lines, comments,
-    /// anchors, empty documents, `...` ends and markers with content after them.
-    fn many_documents(count: usize) -> String {
-        let shapes = [
-            "kind: model\nname: m{i}\ninputs: [a{i}, b{i}]\n",
-            "kind: job\nname: j{i}\nnote: |\n  line one\n  --- not a marker\n  line three\n",
-            "kind: job\nname: q{i}\ntext: \"a quoted\n  string over lines\"\n",
-            "# a comment\nkind: service\nname: s{i}\nlist:\n  - x\n  - {k: v, w: [1,\n    2]}\n",
-            "kind: model\nname: a{i}\nbase: &b b{i}\nalias: *b\n...\n",
-            "",
-            "kind: job\nname: p{i}\nplain: one\n  two\n  three\n",
-        ];
-        let mut text = String::new();
-        for i in 0..count {
-            let shape = shapes[i % shapes.len()].replace("{i}", &i.to_string());
-            text.push_str(if i % 5 == 0 { "--- \n" } else { "---\n" });
-            text.push_str(&shape);
-        }
-        text
-    }
-
-    #[test]
-    fn a_long_stream_parses_in_halves_as_it_does_whole() {
-        let text = many_documents(3_000);
-        let split = halfway_marker(&text).unwrap_or_else(|| panic!("no marker found"));
-        assert!(
-            split > text.len() / 3 && split < text.len() * 2 / 3,
-            "{split}"
-        );
-        let whole = parse_stream(&text, 0).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(parse_yaml(&text), Ok(whole.clone()));
-        assert_eq!(whole.len(), 3_000);
-        // Line numbers run on through the second half.
-        let last = whole.last().map_or(0, |doc| doc.line);
-        let lines: Vec<&str> = text.lines().collect();
-        let last_kind = lines.iter().rposition(|l| l.starts_with("kind:"));
-        assert_eq!(Some(last), last_kind.map(|index| index + 1));
-
-        // An error in either half is the error of one pass over the whole.
-        for at in [text.len() / 4, text.len() * 3 / 4] {
-            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-            let mut broken = text.clone();
-            broken.insert_str(line_start, "key: [unclosed\n");
-            let expected = parse_stream(&broken, 0);
-            assert!(expected.is_err());
-            assert_eq!(parse_yaml(&broken), expected);
-        }
-    }
-
-    #[test]
-    fn short_streams_and_directives_are_parsed_in_one_piece() {
-        assert_eq!(halfway_marker(&many_documents(10)), None);
-        let long = many_documents(3_000);
-        assert_eq!(halfway_marker(&format!("%YAML 1.2\n{long}")), None);
-        assert_eq!(
-            halfway_marker(&format!("{long}%TAG ! tag:x,2026:\n---\na: 1\n")),
-            None
-        );
-        assert_eq!(halfway_marker(&"a: 1\n".repeat(20_000)), None);
     }
 
     #[test]
