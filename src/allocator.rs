@@ -11,8 +11,8 @@
 //! 16 MiB limit, big tables) go to the system allocator, which unmaps them when they are
 //! freed. mimalloc keeps freed blocks for reuse, per thread: with it alone a log with
 //! 100 MB lines held three times the longest line's buffer (`tests/hostile.rs` bounds that),
-//! and the peak memory of a 1 GB scan went from 48 MB to 125-155 MB, varying from run to run
-//! with which thread freed which block. With the split it is 80-100 MB.
+//! and the peak memory of a 1 GB scan went from 47 MB to 125-155 MB, varying from run to run
+//! with which thread freed which block. With the split it is 83-106 MB.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 

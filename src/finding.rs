@@ -2,6 +2,7 @@
 //! survives new log data, and one sort order for every output.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -54,7 +55,7 @@ impl LoopKind {
 #[serde(untagged)]
 pub enum Evidence {
     Observed {
-        file: std::sync::Arc<str>,
+        file: Arc<str>,
         line: u64,
         count: u64,
         /// Kept as a time, written as RFC 3339 text: of a million evidence items a report

@@ -125,8 +125,9 @@ fn declared_locations(
     findings: &[crate::finding::Finding],
 ) -> BTreeMap<String, (String, usize)> {
     let mut locations = BTreeMap::new();
+    let mut looked_up = std::collections::HashSet::new();
     for subject in findings.iter().map(|f| f.subject.as_str()) {
-        if locations.contains_key(subject) {
+        if !looked_up.insert(subject) {
             continue;
         }
         let Some(node) = graph.node_by_str(subject) else {

@@ -55,6 +55,7 @@ fn output_file_and_text_report() {
     let to_stdout = lintage(&["scan", path_str(d.path()), "--format", "json"]);
     assert_eq!(to_stdout.stdout, written);
     let nowhere = d.path().join("no-such-folder").join("report.json");
+    let db = d.path().join("snapshots.db");
     let failed = lintage(&[
         "scan",
         path_str(d.path()),
@@ -62,6 +63,8 @@ fn output_file_and_text_report() {
         "json",
         "-o",
         path_str(&nowhere),
+        "--db",
+        path_str(&db),
     ]);
     assert_eq!(failed.code, 2);
     assert!(
@@ -69,6 +72,8 @@ fn output_file_and_text_report() {
         "{}",
         failed.stderr
     );
+    // A scan whose report could not be written records no snapshot.
+    assert!(!db.exists(), "a snapshot was recorded: {}", db.display());
 
     let text = lintage(&["scan", path_str(d.path())]);
     assert!(

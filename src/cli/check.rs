@@ -45,8 +45,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let mut report = common::scan_report(&analysis, &root, args.output.fail_on);
     report.baseline = Some(&status);
     let (input, store, output) = (&args.input, &args.store, &args.output);
-    common::report_and_record(&report, &analysis, input, store, output, "check")?;
-    let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
+    let failed = common::report_and_record(&report, &analysis, input, store, output, "check")?;
     Ok(if failed {
         ExitCode::from(1)
     } else {

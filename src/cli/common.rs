@@ -135,9 +135,11 @@ pub fn root_id(dir: &Path) -> String {
         .into_owned()
 }
 
-/// Writes the report while another thread records the snapshot: neither waits for the
-/// other. The report is what the user came for, so an error writing it is the one returned;
-/// a store that cannot be written is an error once the report is out.
+/// Writes the report, then records the snapshot; returns whether the command fails (a
+/// finding at or above `--fail-on`). The report comes first: a store that cannot be written
+/// must not cost the user the findings, and a report that cannot be written records nothing
+/// (a `check` that ended in an error must never become the snapshot later checks compare
+/// with).
 pub fn report_and_record(
     report: &ScanReport<'_>,
     analysis: &Analysis,
@@ -145,17 +147,11 @@ pub fn report_and_record(
     store: &StoreArgs,
     output: &OutputArgs,
     command: &str,
-) -> Result<(), CliError> {
+) -> Result<bool, CliError> {
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
-    std::thread::scope(|scope| {
-        let recorded = scope.spawn(|| record(analysis, input, store, command, failed));
-        let written = write_report(report, analysis, output);
-        let recorded = recorded
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        written?;
-        recorded.map(|_| ())
-    })
+    write_report(report, analysis, output)?;
+    record(analysis, input, store, command, failed)?;
+    Ok(failed)
 }
 
 /// Records the analysis as a snapshot, unless `--no-store`; returns its id. `failed` says

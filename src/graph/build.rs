@@ -1,6 +1,8 @@
 //! Builds the lineage graph from ingested facts: entities from manifests, principals mapped
 //! through identities, declared and observed edges merged per (from, to).
 
+use std::sync::Arc;
+
 use petgraph::graph::NodeIndex;
 
 use super::{Declaration, DeclaredAs, EdgeData, LineageGraph, NodeData, Seen};
@@ -108,7 +110,7 @@ impl Builder {
     }
 
     /// Merges what one log record shows; `file` is the record's log file.
-    fn observe(&mut self, from: u32, to: u32, o: &Observation, file: &std::sync::Arc<str>) {
+    fn observe(&mut self, from: u32, to: u32, o: &Observation, file: &Arc<str>) {
         let edge = self.edge(from, to);
         match &mut edge.observed {
             None => {
@@ -329,12 +331,12 @@ pub fn build(facts: Facts, settings: &Settings) -> Result<LineageGraph, BuildErr
         let name = name.strip_prefix("dataset:").unwrap_or(name);
         *data = builder.node(dataset(name, settings));
     }
-    let log_files: Vec<std::sync::Arc<str>> = facts
+    let log_files: Vec<Arc<str>> = facts
         .log_files
         .iter()
-        .map(|f| std::sync::Arc::from(f.as_str()))
+        .map(|f| Arc::from(f.as_str()))
         .collect();
-    let no_file: std::sync::Arc<str> = std::sync::Arc::from("");
+    let no_file: Arc<str> = Arc::from("");
     for (principal, resource, action, o) in observed.by_ids() {
         let (actor, data) = (actor_of[principal as usize], data_of[resource as usize]);
         let file = log_files.get(o.file).unwrap_or(&no_file);

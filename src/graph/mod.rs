@@ -5,6 +5,8 @@ mod adjacency;
 mod build;
 mod components;
 
+use std::sync::Arc;
+
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -63,7 +65,7 @@ pub struct Seen {
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     /// The log file, shared by every edge and evidence item it is the evidence of.
-    pub file: std::sync::Arc<str>,
+    pub file: Arc<str>,
     pub line: u64,
 }
 

@@ -123,8 +123,8 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Adds what `other` read after what this read. Only the lists reading fills in go
-    /// together; `other`'s logs, edges and counts are taken as they are when this read none.
+    /// Adds what `other` read after what this read: lists one after the other, and `other`'s
+    /// logs, edges and reuse counts when this read no logs (one part of a scan reads them).
     fn append(&mut self, other: Facts) {
         let Facts {
             manifests,
@@ -146,11 +146,16 @@ impl Facts {
         self.entities.extend(entities);
         self.reads.extend(reads);
         self.unreadable.extend(unreadable);
-        if !log_files.is_empty() {
-            debug_assert!(self.log_files.is_empty(), "one part reads the logs");
+        // Only the part that read the logs has logs, edges and reuse counts.
+        if self.log_files.is_empty() && self.observed.is_empty() {
             self.log_files = log_files;
             self.observed = observed;
             self.reuse = reuse;
+        } else {
+            debug_assert!(
+                log_files.is_empty() && observed.is_empty(),
+                "two parts read logs"
+            );
         }
         self.stats.absorb(stats);
     }
@@ -284,12 +289,25 @@ pub fn ingest_with_cache(
     let found = discover(root, settings, &mut facts)?;
     crate::timings::phase("discover");
     let (manifests, logs) = std::thread::scope(|scope| {
-        let manifests = scope.spawn(|| read_manifest_files(&found));
+        // On a thread of their own unless one thread is all there is to be (or the system
+        // refuses one): then one after the other, as `LINTAGE_THREADS=1` asks.
+        let beside = (crate::threads::count() > 1)
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || read_manifest_files(&found))
+                    .ok()
+            })
+            .flatten();
+        let manifests_first = beside.is_none().then(|| read_manifest_files(&found));
         let mut logs = Facts::default();
         let read = read_logs(&found, settings, load_cache, progress, &mut logs);
-        let manifests = manifests
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let manifests = match (beside, manifests_first) {
+            (Some(thread), _) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            (None, Some(manifests)) => manifests,
+            (None, None) => Ok(Facts::default()),
+        };
         (manifests, read.map(|()| logs))
     });
     // In the order they were once read one after the other: what discovery noted, the
