@@ -72,8 +72,30 @@ fn output_file_and_text_report() {
         "{}",
         failed.stderr
     );
-    // A scan whose report could not be written records no snapshot.
+    // A scan whose report could not be written records no snapshot; nor does a check.
     assert!(!db.exists(), "a snapshot was recorded: {}", db.display());
+    let baseline = d.path().join("baseline.json");
+    let dir = path_str(d.path());
+    assert_eq!(
+        lintage(&["baseline", dir, "-o", path_str(&baseline)]).code,
+        0
+    );
+    let check = lintage(&[
+        "check",
+        dir,
+        "--baseline",
+        path_str(&baseline),
+        "-o",
+        path_str(&nowhere),
+        "--db",
+        path_str(&db),
+    ]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        !db.exists(),
+        "a check recorded a snapshot: {}",
+        db.display()
+    );
 
     let text = lintage(&["scan", path_str(d.path())]);
     assert!(

@@ -45,7 +45,9 @@ pub fn run(args: CheckArgs) -> Outcome {
     let mut report = common::scan_report(&analysis, &root, args.output.fail_on);
     report.baseline = Some(&status);
     let (input, store, output) = (&args.input, &args.store, &args.output);
-    let failed = common::report_and_record(&report, &analysis, input, store, output, "check")?;
+    let recording = common::Recording::After;
+    let failed =
+        common::report_and_record(&report, &analysis, input, store, output, "check", recording)?;
     Ok(if failed {
         ExitCode::from(1)
     } else {

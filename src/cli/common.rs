@@ -135,11 +135,20 @@ pub fn root_id(dir: &Path) -> String {
         .into_owned()
 }
 
-/// Writes the report, then records the snapshot; returns whether the command fails (a
-/// finding at or above `--fail-on`). The report comes first: a store that cannot be written
-/// must not cost the user the findings, and a report that cannot be written records nothing
-/// (a `check` that ended in an error must never become the snapshot later checks compare
-/// with).
+/// How `report_and_record` orders its two writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    /// The snapshot is recorded while the report is written (`scan`).
+    Beside,
+    /// Only once the whole report is out (`check`: a check that ended in an error must never
+    /// become the snapshot later checks compare with).
+    After,
+}
+
+/// Writes the report and records the snapshot; returns whether the command fails (a finding
+/// at or above `--fail-on`). The `-o` file is opened first, so a path that cannot be written
+/// records nothing. An error writing the report is the one returned; a store that cannot be
+/// written is an error once the report is out.
 pub fn report_and_record(
     report: &ScanReport<'_>,
     analysis: &Analysis,
@@ -147,11 +156,30 @@ pub fn report_and_record(
     store: &StoreArgs,
     output: &OutputArgs,
     command: &str,
+    recording: Recording,
 ) -> Result<bool, CliError> {
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
-    write_report(report, analysis, output)?;
-    record(analysis, input, store, command, failed)?;
-    Ok(failed)
+    let destination = super::Destination::open(output.output.as_ref())?;
+    let record = || record(analysis, input, store, command, failed);
+    if recording == Recording::After {
+        write_report(report, analysis, output, destination)?;
+        record()?;
+        return Ok(failed);
+    }
+    std::thread::scope(|scope| {
+        let beside = std::thread::Builder::new().spawn_scoped(scope, record).ok();
+        let written = write_report(report, analysis, output, destination);
+        let recorded = match beside {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // The system refused a thread: one after the other.
+            None if written.is_ok() => record(),
+            None => Ok(None),
+        };
+        written?;
+        recorded.map(|_| failed)
+    })
 }
 
 /// Records the analysis as a snapshot, unless `--no-store`; returns its id. `failed` says
@@ -214,20 +242,20 @@ pub fn root_label(dir: &Path) -> String {
     }
 }
 
-/// Renders the report and writes it where `output` says. JSON goes out as it is made; the
+/// Renders the report and writes it to `destination`. JSON goes out as it is made; the
 /// other formats are rendered whole first.
 pub fn write_report(
     report: &ScanReport<'_>,
     analysis: &Analysis,
     output: &OutputArgs,
+    destination: super::Destination,
 ) -> Result<(), CliError> {
     if output.format != FindingsFormat::Json {
-        return super::emit(output.output.as_ref(), &render(report, analysis, output));
+        let text = render(report, analysis, output);
+        return destination.write(|out| out.write_all(text.as_bytes()));
     }
     warn_on_stderr(analysis);
-    super::emit_with(output.output.as_ref(), |out| {
-        report::json::write(report, out)
-    })
+    destination.write(|out| report::json::write(report, out))
 }
 
 pub fn render(report: &ScanReport<'_>, analysis: &Analysis, output: &OutputArgs) -> String {

@@ -116,26 +116,43 @@ pub fn main() -> ExitCode {
 
 /// Writes a report to `-o FILE` or stdout. A closed pipe (`lintage scan | head`) is no error.
 pub fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), CliError> {
-    emit_with(output, |out| out.write_all(text.as_bytes()))
+    Destination::open(output)?.write(|out| out.write_all(text.as_bytes()))
 }
 
-/// Runs `write` on the output file (created or truncated) or on stdout; `write` buffers
-/// small writes itself. A reader that closed stdout early (`| head`) is not an error.
-pub fn emit_with(
-    output: Option<&PathBuf>,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), CliError> {
-    match output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|mut file| write(&mut file))
-            .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display()))),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match write(&mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(CliError(format!("cannot write to stdout: {e}")))
+/// Where a command's output goes: the `-o` file, created (or truncated) when the command
+/// opens it, so that a path that cannot be written fails before any other work; or stdout.
+pub enum Destination {
+    File(std::fs::File, PathBuf),
+    Stdout,
+}
+
+impl Destination {
+    pub fn open(output: Option<&PathBuf>) -> Result<Destination, CliError> {
+        match output {
+            Some(path) => std::fs::File::create(path)
+                .map(|file| Destination::File(file, path.clone()))
+                .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display()))),
+            None => Ok(Destination::Stdout),
+        }
+    }
+
+    /// Runs `write` on the destination; `write` buffers small writes itself. A reader that
+    /// closed stdout early (`| head`) is not an error.
+    pub fn write(
+        self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), CliError> {
+        match self {
+            Destination::File(mut file, path) => write(&mut file)
+                .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display()))),
+            Destination::Stdout => {
+                let mut out = std::io::stdout().lock();
+                match write(&mut out).and_then(|()| out.flush()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        Err(CliError(format!("cannot write to stdout: {e}")))
+                    }
+                    _ => Ok(()),
                 }
-                _ => Ok(()),
             }
         }
     }
