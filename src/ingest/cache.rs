@@ -87,12 +87,6 @@ impl CachedEdges {
         &self.edges
     }
 
-    /// The name an edge's `principal` or `resource` stands for.
-    pub fn name(&self, index: u32) -> &str {
-        // `from_parts` and `of` keep every index in range.
-        self.names.get(index as usize).map_or("", String::as_str)
-    }
-
     /// The edges with the ids `observed` already gives its names: no name is looked up.
     fn of(observed: &ObservedEdges) -> CachedEdges {
         let names = observed.names().map(str::to_string).collect();

@@ -360,16 +360,6 @@ impl ObservedEdges {
         index as usize
     }
 
-    /// Edges given by the positions of their names in `names` (see `merge_named`).
-    pub fn from_named<'n>(
-        names: impl Iterator<Item = &'n str>,
-        edges: impl Iterator<Item = (u32, u32, Action, Observation)>,
-    ) -> ObservedEdges {
-        let mut observed = ObservedEdges::default();
-        observed.merge_named(names, edges);
-        observed
-    }
-
     /// Merges edges given by the positions of their names in `names`: each name is interned
     /// once, not once per edge it is in. An edge whose position is past the names is left
     /// out.
@@ -545,7 +535,8 @@ mod tests {
             line: count,
         };
         let names = ["p", "r", "q"];
-        let built = ObservedEdges::from_named(
+        let mut built = ObservedEdges::default();
+        built.merge_named(
             names.into_iter(),
             [
                 (0, 1, Action::Read, o(1)),

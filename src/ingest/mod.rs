@@ -301,12 +301,11 @@ pub fn ingest_with_cache(
         let manifests_first = beside.is_none().then(|| read_manifest_files(&found));
         let mut logs = Facts::default();
         let read = read_logs(&found, settings, load_cache, progress, &mut logs);
-        let manifests = match (beside, manifests_first) {
-            (Some(thread), _) => thread
+        let manifests = match beside {
+            Some(thread) => thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            (None, Some(manifests)) => manifests,
-            (None, None) => Ok(Facts::default()),
+            None => manifests_first.unwrap_or_else(|| read_manifest_files(&found)),
         };
         (manifests, read.map(|()| logs))
     });
