@@ -216,8 +216,21 @@ impl PairTable {
     }
 
     fn grow(&mut self) {
-        let doubled = vec![(0, EMPTY); self.places.len() * 2];
-        let old = std::mem::replace(&mut self.places, doubled);
+        self.resize(self.places.len() * 2);
+    }
+
+    /// Makes room for `more` pairs beyond those stored, at once rather than doubling by
+    /// doubling as they come.
+    fn reserve(&mut self, more: usize) {
+        let wanted = (self.len + more).saturating_mul(8) / 5 + 1;
+        if wanted > self.places.len() {
+            self.resize(wanted.next_power_of_two());
+        }
+    }
+
+    fn resize(&mut self, places: usize) {
+        let bigger = vec![(0, EMPTY); places];
+        let old = std::mem::replace(&mut self.places, bigger);
         let mask = self.places.len() - 1;
         for (key, index) in old.into_iter().filter(|&(_, index)| index != EMPTY) {
             let mut at = self.start(pair_hash(key));
@@ -370,6 +383,12 @@ impl ObservedEdges {
     ) {
         self.flush();
         let ids: Vec<u32> = names.map(|name| self.names.id(name)).collect();
+        // Room for every edge as a pair of its own: a few pairs too many (an edge of each
+        // action on one pair) cost less than growing the table and slots step by step.
+        let more = edges.size_hint().0;
+        self.table.reserve(more);
+        self.pairs.reserve(more);
+        self.slots.reserve(more);
         for (principal, resource, action, observation) in edges {
             let (Some(&p), Some(&r)) = (ids.get(principal as usize), ids.get(resource as usize))
             else {
