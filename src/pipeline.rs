@@ -47,21 +47,35 @@ pub struct Analysis {
     pub reads: Vec<ingest::cache::CachedRead>,
     /// How many line logs came from the read cache.
     pub reuse: ingest::ReuseCounts,
+    /// What this scan parsed of manifest files, for the next scan's manifest cache.
+    pub manifest_reads: Vec<ingest::cache::CachedManifest>,
+    /// How many manifest files came from the manifest cache.
+    pub manifest_reuse: ingest::ManifestReuse,
+    /// Every file read as a possible manifest (the manifest cache keeps their rows).
+    pub manifest_paths: Vec<String>,
     /// subject of a finding -> (manifest file, line) where that node is declared.
     pub subject_locations: BTreeMap<String, (String, usize)>,
 }
 
 pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
-    analyze_with_cache(root, options, ingest::cache::ReadCache::default)
+    let caches = ingest::Caches {
+        reads: ingest::cache::ReadCache::default,
+        manifests: ingest::cache::ManifestCache::default,
+    };
+    analyze_with_cache(root, options, caches)
 }
 
-/// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew;
-/// `load_cache` gives those reads (it runs while manifests are parsed).
-pub fn analyze_with_cache(
+/// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew,
+/// and of manifest files that are unchanged; `caches` gives those reads.
+pub fn analyze_with_cache<R, M>(
     root: &Path,
     options: &ScanOptions,
-    load_cache: impl FnOnce() -> ingest::cache::ReadCache,
-) -> Result<Analysis, Error> {
+    caches: ingest::Caches<R, M>,
+) -> Result<Analysis, Error>
+where
+    R: FnOnce() -> ingest::cache::ReadCache,
+    M: FnOnce() -> ingest::cache::ManifestCache + Send,
+{
     if !root.is_dir() {
         return Err(IngestError::NotAFolder {
             root: root.display().to_string(),
@@ -79,11 +93,14 @@ pub fn analyze_with_cache(
         root,
         &settings,
         options.strict,
-        load_cache,
+        caches,
         options.progress.as_deref(),
     )?;
     let reads = std::mem::take(&mut facts.reads);
     let reuse = facts.reuse;
+    let manifest_reads = std::mem::take(&mut facts.manifest_reads);
+    let manifest_reuse = facts.manifest_reuse;
+    let manifest_paths = std::mem::take(&mut facts.manifest_paths);
     let mut summary = Summary {
         manifests: facts.manifests.len(),
         manifest_files: facts.manifest_files.len(),
@@ -108,6 +125,9 @@ pub fn analyze_with_cache(
         inputs,
         reads,
         reuse,
+        manifest_reads,
+        manifest_reuse,
+        manifest_paths,
         subject_locations,
         graph,
         outcome,

@@ -117,7 +117,10 @@ fn rescans_reuse_unchanged_logs_read_grown_ones_from_their_end_and_agree_with_a_
     );
     d.file("lintage.toml", "[window]\nsince = \"2026-11-10\"\n");
     let resettled = scans.agree();
-    assert!(!resettled.contains("unchanged"), "{resettled}");
+    assert!(
+        resettled.contains("log files 3 read whole; manifest files 1 unchanged, 0 parsed"),
+        "{resettled}"
+    );
 
     // A file that is gone is forgotten.
     std::fs::remove_file(d.path().join("logs/b.jsonl.gz")).unwrap_or_else(|e| panic!("{e}"));
@@ -157,9 +160,9 @@ fn a_damaged_cache_entry_is_read_again_never_trusted() {
         "randomblob(length(edges))",
     ] {
         damage_cache(&scans.db, blob);
-        // Read whole (so no line about the cache), the same report, and cached again.
+        // Read whole, the same report, and cached again.
         let again = scans.agree();
-        assert!(!again.contains("since the last scan"), "{blob}: {again}");
+        assert!(again.contains("log files 1 read whole;"), "{blob}: {again}");
         let next = scans.agree();
         assert!(next.contains("1 unchanged, 0 read whole"), "{blob}: {next}");
     }
@@ -204,7 +207,7 @@ fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once(
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 4);
+    assert_eq!(version, lintage::store::SCHEMA_VERSION);
     // Both scans found the same: one copy of the graph and findings.
     let contents: i64 = conn
         .query_row(
@@ -214,4 +217,134 @@ fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once(
         )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(contents, 1);
+}
+
+#[test]
+fn rescans_take_unchanged_manifests_from_the_cache_and_parse_changed_ones_again() {
+    let d = Deployment::new();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("cache.db").display().to_string();
+    d.file(
+        "models/scorer.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\n---\nkind: service\nname: web\nidentities: [svc:p2]\ninputs: [t3]\n",
+    )
+    .file(
+        "jobs/etl.json",
+        r#"{"kind": "job", "name": "etl", "identities": ["svc:p3"], "outputs": ["t1"]}"#,
+    )
+    .file("deploy/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n")
+    .file("notes/broken.yaml", "key: [unclosed\n")
+    .file("logs/a.jsonl", lines(0..2_000, "t"));
+    let scans = Scans { d: &d, db };
+
+    let first = scans.agree();
+    assert!(!first.contains("since the last scan"), "{first}");
+    let again = scans.agree();
+    assert!(
+        again.contains("manifest files 4 unchanged, 0 parsed"),
+        "every file read as a possible manifest, also those that are none: {again}"
+    );
+
+    // web now declares svc:p3's reads of t3: the finding about it must go, from the new parse.
+    let before = lintage(&[
+        "scan",
+        path_str(d.path()),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--db",
+        &scans.db,
+    ])
+    .json();
+    d.file(
+        "models/scorer.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\nconsumers: [service:web, job:etl]\n---\nkind: service\nname: web\nidentities: [svc:p2]\ninputs: [t3]\n",
+    );
+    let changed = scans.agree();
+    assert!(
+        changed.contains("manifest files 3 unchanged, 1 parsed"),
+        "{changed}"
+    );
+    let after = lintage(&[
+        "scan",
+        path_str(d.path()),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--no-store",
+    ])
+    .json();
+    assert_ne!(
+        before["findings"], after["findings"],
+        "the changed manifest was parsed again"
+    );
+
+    // A file that is gone is forgotten; a file that comes back is parsed.
+    std::fs::remove_file(d.path().join("jobs/etl.json")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        scans
+            .agree()
+            .contains("manifest files 3 unchanged, 0 parsed")
+    );
+    d.file(
+        "jobs/etl.json",
+        r#"{"kind": "job", "name": "etl", "identities": ["svc:p3"], "outputs": ["t1"]}"#,
+    );
+    assert!(
+        scans
+            .agree()
+            .contains("manifest files 3 unchanged, 1 parsed")
+    );
+
+    // A damaged row is parsed again, never trusted.
+    let conn = rusqlite::Connection::open(&scans.db).unwrap_or_else(|e| panic!("{e}"));
+    for parsed in [
+        "substr(parsed, 1, length(parsed) / 2)",
+        "'{\"Manifests\": [{\"file\": 1}]}'",
+        "x'00ff'",
+        "'[]'",
+    ] {
+        let changed = conn
+            .execute(
+                &format!(
+                    "UPDATE manifest_cache SET parsed = {parsed} WHERE path = 'models/scorer.yaml'"
+                ),
+                [],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(changed, 1);
+        let damaged = scans.agree();
+        assert!(
+            damaged.contains("manifest files 3 unchanged, 1 parsed"),
+            "{parsed}: {damaged}"
+        );
+    }
+}
+
+#[test]
+fn a_broken_manifest_is_never_cached_and_fails_every_scan_until_fixed() {
+    let d = Deployment::new();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("cache.db").display().to_string();
+    d.file("m.yaml", "kind: model\nname: scorer\noutputs: [t3\n")
+        .file("logs/a.jsonl", lines(0..100, "t"));
+    let scan = || {
+        lintage(&[
+            "scan",
+            path_str(d.path()),
+            "--fail-on",
+            "never",
+            "--db",
+            &db,
+        ])
+    };
+    for _ in 0..2 {
+        let run = scan();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("m.yaml"), "{}", run.stderr);
+    }
+    d.file("m.yaml", "kind: model\nname: scorer\noutputs: [t3]\n");
+    assert_eq!(scan().code, 0);
 }

@@ -546,6 +546,9 @@ fn analyse(names: &[String; 6]) -> Option<Analysis> {
         inputs: Vec::new(),
         reads: Vec::new(),
         reuse: ReuseCounts::default(),
+        manifest_reads: Vec::new(),
+        manifest_reuse: Default::default(),
+        manifest_paths: Vec::new(),
         subject_locations,
     })
 }

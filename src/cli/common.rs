@@ -96,21 +96,29 @@ pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, 
         until: input.until,
         progress: Some(std::sync::Arc::clone(&progress)),
     };
-    let load_cache = || {
-        if store.no_store || !store.db.is_file() {
-            return lintage::ingest::cache::ReadCache::default();
-        }
-        Store::open_read_only(&store.db)
-            .and_then(|db| db.load_read_cache(&root_id(&input.dir)))
-            .unwrap_or_default()
+    let root = root_id(&input.dir);
+    let open = || (!store.no_store && store.db.is_file()).then(|| Store::open_read_only(&store.db));
+    let caches = lintage::ingest::Caches {
+        reads: || match open() {
+            Some(db) => db
+                .and_then(|db| db.load_read_cache(&root))
+                .unwrap_or_default(),
+            None => Default::default(),
+        },
+        manifests: || match open() {
+            Some(db) => db
+                .and_then(|db| db.load_manifest_cache(&root))
+                .unwrap_or_default(),
+            None => Default::default(),
+        },
     };
     lintage::timings::phase("start");
     let bar = super::progress::Bar::start(&progress, input.quiet);
-    let analysis = pipeline::analyze_with_cache(&input.dir, &options, load_cache);
+    let analysis = pipeline::analyze_with_cache(&input.dir, &options, caches);
     drop(bar);
     let analysis = analysis?;
-    let reuse = analysis.reuse;
-    if !input.quiet && reuse.unchanged + reuse.appended > 0 {
+    let (reuse, manifests) = (analysis.reuse, analysis.manifest_reuse);
+    if !input.quiet && reuse.unchanged + reuse.appended + manifests.unchanged > 0 {
         let mut parts = Vec::new();
         if reuse.unchanged > 0 {
             parts.push(format!("{} unchanged", reuse.unchanged));
@@ -118,10 +126,12 @@ pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, 
         if reuse.appended > 0 {
             parts.push(format!("{} read from where it ended", reuse.appended));
         }
+        parts.push(format!("{} read whole", reuse.read));
         eprintln!(
-            "lintage: log files since the last scan: {}, {} read whole (--no-store reads all)",
+            "lintage: since the last scan: log files {}; manifest files {} unchanged, {} parsed (--no-store reads all)",
             parts.join(", "),
-            reuse.read
+            manifests.unchanged,
+            manifests.parsed
         );
     }
     Ok(analysis)
@@ -213,6 +223,7 @@ pub fn record(
     })?;
     let present: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
     db.save_reads(&root, &analysis.reads, &present)?;
+    db.save_manifests(&root, &analysis.manifest_reads, &analysis.manifest_paths)?;
     Ok(Some(id))
 }
 

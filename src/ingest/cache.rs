@@ -2,6 +2,10 @@
 //! unchanged file (same size, modification time and first 64 KiB, read with the same
 //! settings) is not read again, and a file that grew from the same head is read from where
 //! the last read ended. The store keeps these between runs (src/store/read_cache.rs).
+//!
+//! Manifests are cached the same way, by content: a manifest file whose bytes hash as they
+//! did when it was last parsed gives what it gave then, without being parsed again
+//! (src/store/manifest_cache.rs).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -10,6 +14,7 @@ use std::path::Path;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::digest::FileDigest;
+use super::manifest::Manifest;
 use super::pipeline::Resume;
 use super::{LogStats, Observation, ObservedEdges};
 use crate::config::Action;
@@ -201,5 +206,61 @@ impl ReadCache {
         } else {
             Reuse::None
         }
+    }
+}
+
+/// What parsing one manifest file gave, short of an error (errors are never cached: the file
+/// is parsed again, and the error shown again, until it is fixed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ManifestOutcome {
+    /// The manifests it declares, in document order.
+    Manifests(Vec<Manifest>),
+    /// YAML, JSON or TOML that declares no entity (a CI workflow, say): passed over quietly.
+    NotManifest,
+    /// Passed over, with why (as the report's skipped files show it).
+    Skipped(String),
+}
+
+/// One manifest file's parse, and which bytes it was of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedManifest {
+    /// Relative to the deployment root.
+    pub path: String,
+    /// The lintage version and how the file was read (`ManifestCache::settings`).
+    pub settings: String,
+    /// `FileDigest::hash` of the bytes parsed.
+    pub content_hash: String,
+    pub outcome: ManifestOutcome,
+}
+
+/// The manifest parses of earlier scans of one deployment, by path.
+#[derive(Debug, Default)]
+pub struct ManifestCache {
+    pub files: HashMap<String, CachedManifest>,
+}
+
+impl ManifestCache {
+    /// Everything besides a file's bytes and path that its parse depends on.
+    pub fn settings(explicit: bool) -> String {
+        format!(
+            "{}|{}",
+            env!("CARGO_PKG_VERSION"),
+            if explicit { "source" } else { "found" }
+        )
+    }
+
+    /// The cached parse of `path`, taken out of the cache, when it was of the same bytes
+    /// read the same way.
+    pub fn take(
+        &mut self,
+        path: &str,
+        settings: &str,
+        content_hash: &str,
+    ) -> Option<ManifestOutcome> {
+        let cached = self.files.get(path)?;
+        if cached.settings != settings || cached.content_hash != content_hash {
+            return None;
+        }
+        self.files.remove(path).map(|c| c.outcome)
     }
 }

@@ -7,13 +7,14 @@ use super::tree::{self, Tree, Value};
 use crate::node::{NodeId, NodeKind};
 
 /// One string of a manifest list, with the line that declares it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub value: String,
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+// Serde only for the manifest cache (`cache::ManifestCache`), which stores parses as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     /// The file, relative to the deployment root, with `/` separators.
     pub file: String,

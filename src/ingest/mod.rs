@@ -117,6 +117,14 @@ pub struct Facts {
     pub reads: Vec<cache::CachedRead>,
     /// Line logs taken whole from the cache / read on from where they ended / read whole.
     pub reuse: ReuseCounts,
+    /// What this scan parsed of manifest files, for the next scan's manifest cache; only the
+    /// files parsed now, not those taken from the cache.
+    pub manifest_reads: Vec<cache::CachedManifest>,
+    /// Manifest files taken from the cache / parsed.
+    pub manifest_reuse: ManifestReuse,
+    /// Every file read as a possible manifest, whatever it gave: the manifest cache keeps
+    /// these files' rows and forgets the others'.
+    pub manifest_paths: Vec<String>,
     /// Files and folders that could not be read (permissions, broken or looping symbolic
     /// links), with why; each is also in `skipped`. `--strict` makes them an error.
     pub unreadable: Vec<(String, String)>,
@@ -137,6 +145,9 @@ impl Facts {
             entities,
             reads,
             reuse,
+            manifest_reads,
+            manifest_reuse,
+            manifest_paths,
             unreadable,
         } = other;
         self.manifests.extend(manifests);
@@ -145,6 +156,10 @@ impl Facts {
         self.inputs.extend(inputs);
         self.entities.extend(entities);
         self.reads.extend(reads);
+        self.manifest_reads.extend(manifest_reads);
+        self.manifest_reuse.unchanged += manifest_reuse.unchanged;
+        self.manifest_reuse.parsed += manifest_reuse.parsed;
+        self.manifest_paths.extend(manifest_paths);
         self.unreadable.extend(unreadable);
         // Only the part that read the logs has logs, edges and reuse counts.
         if self.log_files.is_empty() && self.observed.is_empty() {
@@ -177,6 +192,13 @@ pub struct ReuseCounts {
     pub unchanged: usize,
     pub appended: usize,
     pub read: usize,
+}
+
+/// How many manifest files a scan took from the cache, and how many it parsed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ManifestReuse {
+    pub unchanged: usize,
+    pub parsed: usize,
 }
 
 /// An input file, relative to the deployment root, and its digest.
@@ -267,19 +289,33 @@ struct Found {
 
 /// Reads the deployment under `root`.
 pub fn ingest(root: &Path, settings: &Settings, strict: bool) -> Result<Facts, IngestError> {
-    ingest_with_cache(root, settings, strict, cache::ReadCache::default, None)
+    let caches = Caches {
+        reads: cache::ReadCache::default,
+        manifests: cache::ManifestCache::default,
+    };
+    ingest_with_cache(root, settings, strict, caches, None)
+}
+
+/// Where a scan gets what earlier scans read: each loader runs on the thread that needs it,
+/// `reads` (line logs) beside the manifests, `manifests` beside the logs.
+pub struct Caches<R, M> {
+    pub reads: R,
+    pub manifests: M,
 }
 
 /// Reads the deployment under `root`, reusing what earlier scans read where the files are
-/// unchanged or only grew. `load_cache` gives those earlier reads; it runs while the
-/// manifests are parsed on another thread, as neither needs the other.
-pub fn ingest_with_cache(
+/// unchanged or only grew (line logs) or are byte for byte the same (manifests).
+pub fn ingest_with_cache<R, M>(
     root: &Path,
     settings: &Settings,
     strict: bool,
-    load_cache: impl FnOnce() -> cache::ReadCache,
+    caches: Caches<R, M>,
     progress: Option<&pipeline::Progress>,
-) -> Result<Facts, IngestError> {
+) -> Result<Facts, IngestError>
+where
+    R: FnOnce() -> cache::ReadCache,
+    M: FnOnce() -> cache::ManifestCache + Send,
+{
     if !root.is_dir() {
         return Err(IngestError::NotAFolder {
             root: root.display().to_string(),
@@ -288,24 +324,35 @@ pub fn ingest_with_cache(
     let mut facts = Facts::default();
     let found = discover(root, settings, &mut facts)?;
     crate::timings::phase("discover");
+    let Caches {
+        reads: load_reads,
+        manifests: load_manifests,
+    } = caches;
     let (manifests, logs) = std::thread::scope(|scope| {
         // On a thread of their own unless one thread is all there is to be (or the system
         // refuses one): then one after the other, as `LINTAGE_THREADS=1` asks.
+        let found = &found;
+        let mut load_manifests = Some(load_manifests);
         let beside = (crate::threads::count() > 1)
             .then(|| {
+                let load = load_manifests.take()?;
                 std::thread::Builder::new()
-                    .spawn_scoped(scope, || read_manifest_files(&found))
+                    .spawn_scoped(scope, move || read_manifest_files(found, load()))
                     .ok()
             })
             .flatten();
-        let manifests_first = beside.is_none().then(|| read_manifest_files(&found));
+        let manifests_first = load_manifests
+            .take()
+            .map(|load| read_manifest_files(found, load()));
         let mut logs = Facts::default();
-        let read = read_logs(&found, settings, load_cache, progress, &mut logs);
-        let manifests = match beside {
-            Some(thread) => thread
+        let read = read_logs(found, settings, load_reads, progress, &mut logs);
+        let manifests = match (beside, manifests_first) {
+            (Some(thread), _) => thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => manifests_first.unwrap_or_else(|| read_manifest_files(&found)),
+            (None, Some(first)) => first,
+            // The thread took the loader and then could not be spawned.
+            (None, None) => read_manifest_files(found, cache::ManifestCache::default()),
         };
         (manifests, read.map(|()| logs))
     });
@@ -338,11 +385,15 @@ pub fn ingest_with_cache(
     Ok(facts)
 }
 
-/// The native manifests among `found`, in path order.
-fn read_manifest_files(found: &[Found]) -> Result<Facts, IngestError> {
+/// The native manifests among `found`, in path order, each taken from `cache` when its bytes
+/// are those parsed then.
+fn read_manifest_files(
+    found: &[Found],
+    mut cache: cache::ManifestCache,
+) -> Result<Facts, IngestError> {
     let mut facts = Facts::default();
     for file in found.iter().filter(|f| f.role == FileRole::Manifest) {
-        read_manifest_file(file, &mut facts)?;
+        read_manifest_file(file, &mut cache, &mut facts)?;
     }
     Ok(facts)
 }
@@ -541,7 +592,11 @@ fn read_declaring(
     Ok(())
 }
 
-fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError> {
+fn read_manifest_file(
+    file: &Found,
+    cache: &mut cache::ManifestCache,
+    facts: &mut Facts,
+) -> Result<(), IngestError> {
     let bytes = match std::fs::read(&file.path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -549,6 +604,49 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
             return Ok(());
         }
     };
+    let digest = FileDigest::of_bytes(&bytes);
+    facts.manifest_paths.push(file.display.clone());
+    let settings = cache::ManifestCache::settings(file.explicit);
+    let outcome = match cache.take(&file.display, &settings, &digest.hash) {
+        Some(outcome) => {
+            facts.manifest_reuse.unchanged += 1;
+            outcome
+        }
+        None => {
+            let outcome = parse_manifest_file(file, bytes)?;
+            facts.manifest_reuse.parsed += 1;
+            facts.manifest_reads.push(cache::CachedManifest {
+                path: file.display.clone(),
+                settings,
+                content_hash: digest.hash.clone(),
+                outcome: outcome.clone(),
+            });
+            outcome
+        }
+    };
+    match outcome {
+        cache::ManifestOutcome::Manifests(manifests) => {
+            facts.manifests.extend(manifests);
+            facts.manifest_files.push(file.display.clone());
+            facts.inputs.push(InputFile {
+                path: file.display.clone(),
+                digest,
+            });
+        }
+        cache::ManifestOutcome::NotManifest => {}
+        cache::ManifestOutcome::Skipped(reason) => {
+            facts.skipped.push((file.display.clone(), reason));
+        }
+    }
+    Ok(())
+}
+
+/// Parses one manifest file. Text that is no manifest is passed over; a broken file that
+/// was meant to be one (named by a `[[sources]]` entry, or naming an entity kind) is an error.
+fn parse_manifest_file(
+    file: &Found,
+    bytes: Vec<u8>,
+) -> Result<cache::ManifestOutcome, IngestError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -564,10 +662,9 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
                 }
                 .into());
             }
-            facts
-                .skipped
-                .push((file.display.clone(), format!("line {line}: {message}")));
-            return Ok(());
+            return Ok(cache::ManifestOutcome::Skipped(format!(
+                "line {line}: {message}"
+            )));
         }
     };
     // A file named by a `[[sources]]` entry may have any name; YAML reads JSON too.
@@ -575,25 +672,16 @@ fn read_manifest_file(file: &Found, facts: &mut Facts) -> Result<(), IngestError
     let docs = match manifest::parse_documents(&file.display, &text, syntax) {
         Ok(docs) => docs,
         Err(e) if file.explicit || mentions_entity_kind(&text) => return Err(e.into()),
-        Err(e) => {
-            facts.skipped.push((file.display.clone(), e.message));
-            return Ok(());
-        }
+        Err(e) => return Ok(cache::ManifestOutcome::Skipped(e.message)),
     };
     if !file.explicit && !docs.iter().any(manifest::looks_like_manifest) {
-        return Ok(());
+        return Ok(cache::ManifestOutcome::NotManifest);
     }
-    for doc in &docs {
-        facts
-            .manifests
-            .push(manifest::from_tree(&file.display, doc)?);
-    }
-    facts.manifest_files.push(file.display.clone());
-    facts.inputs.push(InputFile {
-        path: file.display.clone(),
-        digest: FileDigest::of_bytes(text.as_bytes()),
-    });
-    Ok(())
+    let manifests = docs
+        .iter()
+        .map(|doc| manifest::from_tree(&file.display, doc))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(cache::ManifestOutcome::Manifests(manifests))
 }
 
 /// Whether text that failed to parse was meant to be a manifest.
