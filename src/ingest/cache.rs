@@ -16,8 +16,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use super::digest::FileDigest;
 use super::manifest::Manifest;
 use super::pipeline::Resume;
-use super::{LogStats, Observation, ObservedEdges};
-use crate::config::Action;
+use super::{LogStats, ObservedEdges};
 
 /// Bytes of a file's start whose hash tells a grown file from a replaced one.
 const HEAD_BYTES: u64 = 64 << 10;
@@ -53,64 +52,6 @@ impl FileState {
     }
 }
 
-/// One edge a file gave, without the file; `principal` and `resource` index the names of
-/// the `CachedEdges` it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachedEdge {
-    pub principal: u32,
-    pub resource: u32,
-    pub action: Action,
-    pub count: u64,
-    pub first_seen: crate::time::Timestamp,
-    pub last_seen: crate::time::Timestamp,
-    pub line: u64,
-}
-
-/// The distinct edges a file gave, with each principal and resource name kept once: a file
-/// of 50 000 edges names a few thousand of them, and the store keeps the list as one value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CachedEdges {
-    names: Vec<String>,
-    edges: Vec<CachedEdge>,
-}
-
-impl CachedEdges {
-    /// `None` when an edge names an index past the end of `names`.
-    pub fn from_parts(names: Vec<String>, edges: Vec<CachedEdge>) -> Option<CachedEdges> {
-        let known = names.len();
-        let valid = edges
-            .iter()
-            .all(|e| (e.principal as usize) < known && (e.resource as usize) < known);
-        valid.then_some(CachedEdges { names, edges })
-    }
-
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
-    pub fn edges(&self) -> &[CachedEdge] {
-        &self.edges
-    }
-
-    /// The edges with the ids `observed` already gives its names: no name is looked up.
-    fn of(observed: &ObservedEdges) -> CachedEdges {
-        let names = observed.names().map(str::to_string).collect();
-        let edges = observed
-            .by_ids()
-            .map(|(principal, resource, action, o)| CachedEdge {
-                principal,
-                resource,
-                action,
-                count: o.count,
-                first_seen: o.first_seen,
-                last_seen: o.last_seen,
-                line: o.line,
-            })
-            .collect();
-        CachedEdges { names, edges }
-    }
-}
-
 /// What reading one line log gave, and how the file looked then.
 #[derive(Debug, Clone)]
 pub struct CachedRead {
@@ -122,7 +63,9 @@ pub struct CachedRead {
     pub end: Resume,
     pub digest: FileDigest,
     pub stats: LogStats,
-    pub edges: CachedEdges,
+    /// The distinct edges the file gave, as observations of file 0 (`edges_of` gives them
+    /// the file's index in a scan).
+    pub edges: ObservedEdges,
 }
 
 impl CachedRead {
@@ -142,34 +85,17 @@ impl CachedRead {
             end,
             digest,
             stats,
-            edges: CachedEdges::of(edges),
+            edges: edges.clone(),
         }
     }
 
-    /// The cached edges as observations of file `file_index`.
-    #[cfg(test)]
-    pub fn edges_of(&self, file_index: usize) -> ObservedEdges {
-        let mut edges = ObservedEdges::default();
-        self.merge_into(&mut edges, file_index);
+    /// The cached edges, as observations of file `file_index`.
+    pub fn edges_of(self, file_index: usize) -> ObservedEdges {
+        let mut edges = self.edges;
+        if file_index != 0 {
+            edges.set_file(file_index);
+        }
         edges
-    }
-
-    /// Merges the cached edges into `edges`, as observations of file `file_index`.
-    pub fn merge_into(&self, edges: &mut ObservedEdges, file_index: usize) {
-        let cached = &self.edges;
-        edges.merge_named(
-            cached.names().iter().map(String::as_str),
-            cached.edges().iter().map(|e| {
-                let observation = Observation {
-                    count: e.count,
-                    first_seen: e.first_seen,
-                    last_seen: e.last_seen,
-                    file: file_index,
-                    line: e.line,
-                };
-                (e.principal, e.resource, e.action, observation)
-            }),
-        );
     }
 }
 

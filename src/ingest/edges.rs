@@ -394,10 +394,21 @@ impl ObservedEdges {
             else {
                 continue;
             };
+            // In batches, as `add_soon`: the pair table's places are fetched a batch ahead.
             let key = pair(p, r);
-            let index = self.index_of_pair(key, pair_hash(key));
-            record(&mut self.slots[index][action as usize], &observation);
+            let hash = pair_hash(key);
+            self.table.prefetch(hash);
+            self.pending.push(Pending {
+                key,
+                hash,
+                action,
+                observation,
+            });
+            if self.pending.len() == BATCH {
+                self.flush();
+            }
         }
+        self.flush();
     }
 
     pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {
@@ -405,6 +416,15 @@ impl ObservedEdges {
         let key = pair(self.names.find(principal)?, self.names.find(resource)?);
         let index = self.table.find(key, pair_hash(key))?;
         self.slots[index as usize][action as usize].as_ref()
+    }
+
+    /// Empty, with room for `pairs` (principal, resource) pairs.
+    pub fn with_capacity(pairs: usize) -> ObservedEdges {
+        let mut edges = ObservedEdges::default();
+        edges.table.reserve(pairs);
+        edges.pairs.reserve(pairs);
+        edges.slots.reserve(pairs);
+        edges
     }
 
     pub fn merge_from(&mut self, mut other: ObservedEdges) {
@@ -415,8 +435,16 @@ impl ObservedEdges {
             *self = other;
             return;
         }
-        for (principal, resource, action, observation) in other.iter() {
-            self.merge_one(principal, resource, action, observation);
+        // By ids: each of `other`'s names is interned here once, not once per edge.
+        let edges = other.by_ids().map(|(p, r, action, o)| (p, r, action, *o));
+        self.merge_named(other.names(), edges);
+    }
+
+    /// Makes every observation one of file `file` (cached edges are stored without theirs).
+    pub fn set_file(&mut self, file: usize) {
+        self.flush();
+        for observation in self.slots.iter_mut().flatten().flatten() {
+            observation.file = file;
         }
     }
 

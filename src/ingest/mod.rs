@@ -419,7 +419,7 @@ fn read_logs(
     facts.log_files = logs.iter().map(|f| f.display.clone()).collect();
     let mut edges = ObservedEdges::default();
     let cache = load_cache();
-    let mut stats = read_line_logs(&logs, settings, &cache, progress, facts, &mut edges)?;
+    let mut stats = read_line_logs(&logs, settings, cache, progress, facts, &mut edges)?;
     stats.absorb(read_detected(found, &logs, settings, facts, &mut edges)?);
     facts.stats = stats;
     edges.flush();
@@ -699,7 +699,7 @@ fn mentions_entity_kind(text: &str) -> bool {
 fn read_line_logs(
     logs: &[&Found],
     settings: &Settings,
-    cache: &cache::ReadCache,
+    mut cache: cache::ReadCache,
     progress: Option<&pipeline::Progress>,
     facts: &mut Facts,
     edges: &mut ObservedEdges,
@@ -756,24 +756,26 @@ fn read_line_logs(
                 continue;
             }
         };
-        let cached = cache.files.get(&file.display);
-        let resume = match cache.reuse(&file.display, &key, &state, gz) {
-            cache::Reuse::Whole => {
-                if let Some(cached) = cached {
-                    cached.merge_into(edges, index);
-                    stats.absorb(cached.stats.clone());
-                    facts.inputs.push(InputFile {
-                        path: file.display.clone(),
-                        digest: cached.digest.clone(),
-                    });
-                    facts.reuse.unchanged += 1;
-                    continue;
-                }
-                None
-            }
-            cache::Reuse::Append => cached.map(|c| c.end),
+        let reuse = cache.reuse(&file.display, &key, &state, gz);
+        let cached = match reuse {
+            cache::Reuse::Whole | cache::Reuse::Append => cache.files.remove(&file.display),
             cache::Reuse::None => None,
         };
+        let before = match (reuse, cached) {
+            (cache::Reuse::Whole, Some(cached)) => {
+                stats.absorb(cached.stats.clone());
+                facts.inputs.push(InputFile {
+                    path: file.display.clone(),
+                    digest: cached.digest.clone(),
+                });
+                facts.reuse.unchanged += 1;
+                edges.merge_from(cached.edges_of(index));
+                continue;
+            }
+            (cache::Reuse::Append, cached) => cached,
+            _ => None,
+        };
+        let resume = before.as_ref().map(|c| c.end);
         line_logs.push(pipeline::LineLog {
             path: file.path.clone(),
             display: file.display.clone(),
@@ -782,7 +784,7 @@ fn read_line_logs(
             gz,
             resume,
         });
-        context.push((key, state, resume.and(cached)));
+        context.push((key, state, before));
     }
     for ((log, read), (key, state, before)) in line_logs
         .iter()
@@ -797,9 +799,15 @@ fn read_line_logs(
             }
         };
         if let Some(before) = before {
-            // Appended: what was read before, and the new lines.
-            before.merge_into(&mut read.edges, log.index);
-            read.stats.absorb(before.stats.clone());
+            // Appended: what was read before, and the new lines (merged into the larger).
+            let stats_before = before.stats.clone();
+            let mut all = before.edges_of(log.index);
+            if all.len() < read.edges.len() {
+                std::mem::swap(&mut all, &mut read.edges);
+            }
+            all.merge_from(std::mem::take(&mut read.edges));
+            read.edges = all;
+            read.stats.absorb(stats_before);
             read.stats.trim_samples();
             facts.reuse.appended += 1;
         } else {

@@ -126,6 +126,11 @@ struct Block {
 /// Reads `logs` on every core. `Err` when a file cannot be opened; a file that breaks off
 /// keeps what was read and counts the break as malformed.
 pub fn read(logs: &[LineLog<'_>], progress: Option<&Progress>) -> Vec<std::io::Result<FileRead>> {
+    // A re-scan that takes every log from the read cache starts no threads (on a busy
+    // machine, waiting for threads with nothing to do took up to a few milliseconds).
+    if logs.is_empty() {
+        return Vec::new();
+    }
     let cores = crate::threads::count();
     let readers = cores.min(logs.len()).max(1);
     let (sender, receiver) = mpsc::sync_channel::<Block>(cores * 2);

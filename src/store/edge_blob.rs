@@ -13,38 +13,39 @@
 //! (damaged, cut short, another version) is no cache: `decode` returns `None`.
 
 use crate::config::Action;
-use crate::ingest::cache::{CachedEdge, CachedEdges};
+use crate::ingest::{Observation, ObservedEdges};
 use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"LTE1";
 
-pub fn encode(edges: &CachedEdges) -> Vec<u8> {
-    let names = edges.names();
-    let name_bytes: usize = names.iter().map(String::len).sum();
-    let mut out = Vec::with_capacity(16 + name_bytes + 2 * names.len() + 24 * edges.edges().len());
+/// The blob of a file's edges; the file each observation names is left out.
+pub fn encode(edges: &ObservedEdges) -> Vec<u8> {
+    let name_bytes: usize = edges.names().map(str::len).sum();
+    let mut out = Vec::with_capacity(16 + name_bytes + 2 * edges.names().len() + 24 * edges.len());
     out.extend_from_slice(MAGIC);
-    put(&mut out, names.len() as u64);
-    for name in names {
+    put(&mut out, edges.names().len() as u64);
+    for name in edges.names() {
         put(&mut out, name.len() as u64);
         out.extend_from_slice(name.as_bytes());
     }
-    put(&mut out, edges.edges().len() as u64);
-    for e in edges.edges() {
-        put(&mut out, u64::from(e.principal));
-        put(&mut out, u64::from(e.resource));
-        out.push(match e.action {
+    put(&mut out, edges.edge_count() as u64);
+    for (principal, resource, action, o) in edges.by_ids() {
+        put(&mut out, u64::from(principal));
+        put(&mut out, u64::from(resource));
+        out.push(match action {
             Action::Read => 0,
             Action::Write => 1,
         });
-        put(&mut out, e.count);
-        put(&mut out, zigzag(e.first_seen.0));
-        put(&mut out, zigzag(e.last_seen.0));
-        put(&mut out, e.line);
+        put(&mut out, o.count);
+        put(&mut out, zigzag(o.first_seen.0));
+        put(&mut out, zigzag(o.last_seen.0));
+        put(&mut out, o.line);
     }
     out
 }
 
-pub fn decode(blob: &[u8]) -> Option<CachedEdges> {
+/// The edges of a blob, as observations of file 0; `None` unless the whole blob decodes.
+pub fn decode(blob: &[u8]) -> Option<ObservedEdges> {
     let mut r = Reader { rest: blob };
     if r.bytes(MAGIC.len())? != MAGIC {
         return None;
@@ -55,30 +56,45 @@ pub fn decode(blob: &[u8]) -> Option<CachedEdges> {
     let mut names = Vec::with_capacity(n);
     for _ in 0..n {
         let len = r.len(1)?;
-        names.push(std::str::from_utf8(r.bytes(len)?).ok()?.to_string());
+        names.push(std::str::from_utf8(r.bytes(len)?).ok()?);
     }
     // An edge takes at least 7 bytes.
     let m = r.len(7)?;
-    let mut edges = Vec::with_capacity(m);
-    for _ in 0..m {
-        edges.push(CachedEdge {
-            principal: u32::try_from(r.varint()?).ok()?,
-            resource: u32::try_from(r.varint()?).ok()?,
-            action: match r.bytes(1)? {
-                [0] => Action::Read,
-                [1] => Action::Write,
-                _ => return None,
-            },
-            count: r.varint()?,
-            first_seen: Timestamp(unzigzag(r.varint()?)),
-            last_seen: Timestamp(unzigzag(r.varint()?)),
-            line: r.varint()?,
-        });
-    }
-    if !r.rest.is_empty() {
-        return None;
-    }
-    CachedEdges::from_parts(names, edges)
+    let mut edges = ObservedEdges::with_capacity(m);
+    let mut decoded = 0;
+    let mut broken = false;
+    let items = std::iter::from_fn(|| {
+        if decoded == m || broken {
+            return None;
+        }
+        let edge = edge(&mut r, names.len());
+        decoded += 1;
+        broken = edge.is_none();
+        edge
+    });
+    edges.merge_named(names.iter().copied(), items);
+    (!broken && decoded == m && r.rest.is_empty()).then_some(edges)
+}
+
+/// One edge: (principal, resource, action, observation of file 0), with both names among the
+/// first `names`.
+fn edge(r: &mut Reader<'_>, names: usize) -> Option<(u32, u32, Action, Observation)> {
+    let index = |value: u64| u32::try_from(value).ok().filter(|&i| (i as usize) < names);
+    let principal = index(r.varint()?)?;
+    let resource = index(r.varint()?)?;
+    let action = match r.bytes(1)? {
+        [0] => Action::Read,
+        [1] => Action::Write,
+        _ => return None,
+    };
+    let observation = Observation {
+        count: r.varint()?,
+        first_seen: Timestamp(unzigzag(r.varint()?)),
+        last_seen: Timestamp(unzigzag(r.varint()?)),
+        file: 0,
+        line: r.varint()?,
+    };
+    Some((principal, resource, action, observation))
 }
 
 fn put(out: &mut Vec<u8>, mut value: u64) {
@@ -138,35 +154,33 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::ObservedEdges;
     use crate::ingest::cache::CachedRead;
 
-    fn sample() -> CachedEdges {
-        let names = vec!["svc:a".to_string(), "t1".to_string(), "é/δ".to_string()];
-        let edge = |principal, resource, action, first: i64| CachedEdge {
-            principal,
-            resource,
-            action,
-            count: 3,
-            first_seen: Timestamp(first),
-            last_seen: Timestamp(first.saturating_add(1)),
-            line: 1 << 40,
+    fn sample() -> ObservedEdges {
+        let mut edges = ObservedEdges::default();
+        let mut add = |principal: &str, resource: &str, action, first: i64| {
+            let (first, last) = (Timestamp(first), Timestamp(first.saturating_add(1)));
+            edges.add(principal, resource, action, 3, first, last, 0, 1 << 40);
         };
-        let edges = vec![
-            edge(0, 1, Action::Read, 1_700_000_000_000_000_000),
-            edge(0, 2, Action::Write, -5),
-            edge(2, 1, Action::Read, i64::MIN),
-            edge(1, 1, Action::Write, i64::MAX - 1),
-        ];
-        CachedEdges::from_parts(names, edges).unwrap()
+        add("svc:a", "t1", Action::Read, 1_700_000_000_000_000_000);
+        add("svc:a", "é/δ", Action::Write, -5);
+        add("é/δ", "t1", Action::Read, i64::MIN);
+        add("t1", "t1", Action::Write, i64::MAX - 1);
+        add("svc:a", "t1", Action::Write, 7);
+        edges
     }
 
     #[test]
     fn round_trips() {
         let edges = sample();
-        assert_eq!(decode(&encode(&edges)), Some(edges));
-        let empty = CachedEdges::default();
-        assert_eq!(decode(&encode(&empty)), Some(empty));
+        let decoded = decode(&encode(&edges)).unwrap();
+        assert_eq!(decoded.sorted(), edges.sorted());
+        assert_eq!(
+            decoded.names().collect::<Vec<_>>(),
+            edges.names().collect::<Vec<_>>()
+        );
+        let empty = ObservedEdges::default();
+        assert_eq!(decode(&encode(&empty)).unwrap().sorted(), empty.sorted());
     }
 
     #[test]
@@ -204,8 +218,11 @@ mod tests {
             &observed,
         );
         let decoded = decode(&encode(&read.edges)).unwrap();
-        assert_eq!(decoded, read.edges);
-        assert_eq!(read.edges_of(0).sorted(), observed.sorted());
+        assert_eq!(decoded.sorted(), observed.sorted());
+        // Given the file's place in a later scan.
+        let moved = read.edges_of(3).sorted();
+        assert!(moved.iter().all(|(_, _, _, o)| o.file == 3));
+        assert_eq!(moved.len(), observed.sorted().len());
     }
 
     #[test]
@@ -213,35 +230,33 @@ mod tests {
         let blob = encode(&sample());
         // Cut anywhere, or one byte more: never a panic, never a wrong cache.
         for len in 0..blob.len() {
-            assert_eq!(decode(&blob[..len]), None, "cut at {len}");
+            assert!(decode(&blob[..len]).is_none(), "cut at {len}");
         }
         let mut longer = blob.clone();
         longer.push(0);
-        assert_eq!(decode(&longer), None);
+        assert!(decode(&longer).is_none());
         // Any single byte changed either fails or decodes to something well-formed.
         for i in 0..blob.len() {
             for flip in [0x01, 0x80, 0xff] {
                 let mut damaged = blob.clone();
                 damaged[i] ^= flip;
                 if let Some(edges) = decode(&damaged) {
-                    assert!(
-                        edges
-                            .edges()
-                            .iter()
-                            .all(|e| (e.principal as usize) < edges.names().len())
-                    );
+                    assert!(edges.sorted().len() <= 5);
                 }
             }
         }
         // A count that claims more than the bytes hold, and an index past the names.
         let mut huge = MAGIC.to_vec();
         huge.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
-        assert_eq!(decode(&huge), None);
+        assert!(decode(&huge).is_none());
         let mut bad_index = MAGIC.to_vec();
         bad_index.extend_from_slice(&[0, 1, 5, 5, 0, 1, 0, 0, 1]);
-        assert_eq!(decode(&bad_index), None);
-        assert_eq!(decode(b"LTE2"), None);
-        assert_eq!(decode(b""), None);
+        assert!(decode(&bad_index).is_none());
+        let mut one_name = MAGIC.to_vec();
+        one_name.extend_from_slice(&[1, 1, b'a', 1, 0, 1, 0, 1, 0, 0, 1]);
+        assert!(decode(&one_name).is_none(), "resource 1 of 1 name");
+        assert!(decode(b"LTE2").is_none());
+        assert!(decode(b"").is_none());
     }
 
     #[test]
