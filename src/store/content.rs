@@ -1,6 +1,6 @@
 //! What a scan found, as the rows of a content (schema 6): its node, edge and finding sets,
-//! which contents share by hash, and its own `content_edge_seen` and
-//! `content_finding_evidence` rows, with the hashes that let snapshots share what they found.
+//! which contents share by hash, and its own `content_edge_seen` and `content_finding_delta`
+//! rows, with the hashes that let snapshots share what they found.
 
 use std::hash::Hash;
 
@@ -45,6 +45,7 @@ struct FindingRow<'r> {
     path: &'r str,
     loop_kind: Option<&'static str>,
     message: &'r str,
+    evidence: &'r str,
 }
 
 /// The hashes of a content and of its three parts (`xxh3-128:HEX`), made before the write
@@ -137,7 +138,7 @@ impl<'a> Content<'a> {
         &self,
         mut each: impl FnMut(&FindingRow<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (mut related, mut path) = (Vec::new(), Vec::new());
+        let (mut related, mut path, mut evidence) = (Vec::new(), Vec::new(), Vec::new());
         for (i, f) in self.findings.iter().enumerate() {
             each(&FindingRow {
                 n: ordinal(i),
@@ -150,6 +151,7 @@ impl<'a> Content<'a> {
                 path: json_into(&f.path, &mut path),
                 loop_kind: f.loop_kind.map(loop_kind_str),
                 message: &f.message,
+                evidence: json_into(&f.evidence, &mut evidence),
             })?;
         }
         Ok(())
@@ -168,7 +170,8 @@ impl<'a> Content<'a> {
         for part in [&nodes, &edges, &findings] {
             h.text(part);
         }
-        // The content's own rows: `content_edge_seen` and `content_finding_evidence`.
+        // The content's own values: `content_edge_seen`, and the findings' messages and
+        // evidence, which `content_finding_delta` keeps where they differ from the set's.
         h.count(self.edges.len());
         for &(_, _, data) in &self.edges {
             match &data.observed {
@@ -182,6 +185,7 @@ impl<'a> Content<'a> {
         }
         h.count(self.findings.len());
         for finding in self.findings {
+            h.text(&finding.message);
             finding.evidence.hash(&mut h);
         }
         Hashes {
@@ -246,7 +250,9 @@ impl<'a> Content<'a> {
         h.finish128()
     }
 
-    /// Of every finding value but `evidence`, which the content keeps itself.
+    /// Of every finding value but `message` and `evidence`, which move with the logs (counts,
+    /// times): a set holds those of the content that wrote it, and other contents keep theirs
+    /// where they differ.
     fn finding_hash(&self) -> String {
         let mut h = Hasher::named("lintage finding set 1");
         h.count(self.findings.len());
@@ -259,18 +265,11 @@ impl<'a> Content<'a> {
                 related,
                 path,
                 loop_kind,
-                message,
+                message: _,
                 evidence: _,
                 fingerprint,
             } = finding;
-            for text in [
-                *code,
-                *rule,
-                severity.as_str(),
-                subject,
-                message,
-                fingerprint,
-            ] {
+            for text in [*code, *rule, severity.as_str(), subject, fingerprint] {
                 h.text(text);
             }
             for list in [related, path] {
@@ -303,12 +302,12 @@ impl<'a> Content<'a> {
                 id
             }
         };
-        let findings = match find_set(tx, "finding_set", &hashes.findings)? {
-            Some(id) => id,
+        let (findings, shared) = match find_set(tx, "finding_set", &hashes.findings)? {
+            Some(id) => (id, true),
             None => {
                 let id = new_set(tx, "finding_set", &hashes.findings)?;
                 self.insert_findings(tx, id)?;
-                id
+                (id, false)
             }
         };
         tx.execute(
@@ -317,7 +316,10 @@ impl<'a> Content<'a> {
             params![hashes.content, nodes, edges, findings],
         )?;
         let id = tx.last_insert_rowid();
-        self.insert_own(tx, id)?;
+        self.insert_seen(tx, id)?;
+        if shared {
+            self.insert_deltas(tx, id, findings)?;
+        }
         Ok(id)
     }
 
@@ -387,8 +389,8 @@ impl<'a> Content<'a> {
         let mut insert = Batch::new(
             tx,
             "finding_set_finding (set_id, n, fingerprint, code, rule, severity, subject,
-                related, path, loop_kind, message)",
-            11,
+                related, path, loop_kind, message, evidence)",
+            12,
             self.findings.len(),
         )?;
         self.finding_rows(|f| {
@@ -404,14 +406,15 @@ impl<'a> Content<'a> {
                 f.path,
                 f.loop_kind,
                 f.message,
+                f.evidence,
             ])
         })?;
         insert.finish()
     }
 
-    /// The rows of content `id` itself: `count` and `last_seen` of each observed edge, and
-    /// each finding's evidence that is not `[]` (the views give those of the others).
-    fn insert_own(&self, tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
+    /// `count` and `last_seen` of each observed edge of content `id` (the `edge` view gives
+    /// the others 0 and NULL).
+    fn insert_seen(&self, tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
         let observed = self
             .edges
             .iter()
@@ -431,28 +434,53 @@ impl<'a> Content<'a> {
                 insert.row(params![id, ordinal(i), int(seen.count), last.as_str()])?;
             }
         }
-        insert.finish()?;
-        // An empty list is the only evidence that serializes as `[]`.
-        let with_evidence = self
-            .findings
-            .iter()
-            .filter(|f| !f.evidence.is_empty())
-            .count();
+        insert.finish()
+    }
+
+    /// The messages and evidence of content `id`'s findings that differ from those of the
+    /// finding set it shares (`set`), which another content wrote: most findings of a scan
+    /// whose logs grew keep their message, and many their evidence.
+    fn insert_deltas(&self, tx: &Transaction<'_>, id: i64, set: i64) -> rusqlite::Result<()> {
+        let mut base = tx.prepare_cached(
+            "SELECT n, message, evidence FROM finding_set_finding WHERE set_id = ?1 ORDER BY n",
+        )?;
+        let mut base = base.query([set])?;
+        // (n, message, evidence), each `None` where the set's is the same.
+        let mut deltas: Vec<(i64, Option<&str>, Option<String>)> = Vec::new();
+        let mut evidence = Vec::new();
+        let mut row = base.next()?;
+        for (i, f) in self.findings.iter().enumerate() {
+            let n = ordinal(i);
+            // The set has a row for every n (it has this content's hash); were one missing,
+            // both values are written.
+            while let Some(r) = row
+                && r.get::<_, i64>(0)? < n
+            {
+                row = base.next()?;
+            }
+            let (message, text) = match row {
+                Some(r) if r.get::<_, i64>(0)? == n => (
+                    r.get_ref(1)?.as_str_or_null()?,
+                    r.get_ref(2)?.as_str_or_null()?,
+                ),
+                _ => (None, None),
+            };
+            let text_now = json_into(&f.evidence, &mut evidence);
+            let message = (message != Some(f.message.as_str())).then_some(f.message.as_str());
+            let text = (text != Some(text_now)).then(|| text_now.to_string());
+            if message.is_some() || text.is_some() {
+                deltas.push((n, message, text));
+            }
+        }
+        drop(base);
         let mut insert = Batch::new(
             tx,
-            "content_finding_evidence (content_id, n, evidence)",
-            3,
-            with_evidence,
+            "content_finding_delta (content_id, n, message, evidence)",
+            4,
+            deltas.len(),
         )?;
-        let mut evidence = Vec::new();
-        for (i, f) in self.findings.iter().enumerate() {
-            if !f.evidence.is_empty() {
-                insert.row(params![
-                    id,
-                    ordinal(i),
-                    json_into(&f.evidence, &mut evidence)
-                ])?;
-            }
+        for (n, message, text) in &deltas {
+            insert.row(params![id, n, message, text])?;
         }
         insert.finish()
     }

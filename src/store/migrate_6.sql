@@ -1,9 +1,10 @@
 -- Schema version 6: a re-scan whose logs only grew records a fraction of what it did (issue 7).
 --
 -- When a log grows, the nodes stay, the edges keep all but their `count` and `last_seen`,
--- and the findings all but their `evidence`; schema 4 still wrote every row of the content
--- again. A content is now made of three parts that contents share by hash, plus narrow rows
--- of its own for the columns that move with the logs:
+-- and the findings all but some of their messages and evidence (counts and times in them);
+-- schema 4 still wrote every row of the content again. A content is now made of three parts
+-- that contents share by hash, plus narrow rows of its own for the values that move with the
+-- logs:
 --
 --   * `node_set_node`, `edge_set_edge` (with `edge_set_in`, the same pairs by target, as
 --     `content_edge_in` was) and `finding_set_finding` hold the rows of a node set, edge set
@@ -12,8 +13,10 @@
 --     Each edge of a set has an ordinal `n` (its place in (source, target) order), each
 --     finding its place `n` in the order the report gave them.
 --   * `content_edge_seen` holds `count` and `last_seen` of each observed edge, by content
---     and edge ordinal; `content_finding_evidence` holds each finding's `evidence` that is
---     not `[]`, by content and finding place.
+--     and edge ordinal. A finding set's hash leaves out `message` and `evidence`: the set
+--     holds those of the content that wrote it, and `content_finding_delta` holds, by content
+--     and finding place, the message and evidence of another content's finding where they
+--     differ from the set's.
 --
 -- `node`, `edge` and `finding` are views with the very columns, in the same order and with the
 -- same values, as before; `finding` lists a snapshot's findings in the order they were given.
@@ -85,7 +88,8 @@ CREATE TABLE edge_set_in (
     PRIMARY KEY (set_id, target, source)
 ) WITHOUT ROWID;
 
--- The columns of `finding` but `evidence`, by set.
+-- The columns of `finding`, by set; `message` and `evidence` as the content that wrote the
+-- set found them.
 CREATE TABLE finding_set_finding (
     set_id      INTEGER NOT NULL REFERENCES finding_set(id) ON DELETE CASCADE,
     n           INTEGER NOT NULL,            -- 1, 2, ... in the order the report gave
@@ -98,6 +102,7 @@ CREATE TABLE finding_set_finding (
     path        TEXT NOT NULL DEFAULT '[]',
     loop_kind   TEXT,
     message     TEXT NOT NULL,
+    evidence    TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (set_id, n)
 ) WITHOUT ROWID;
 
@@ -120,8 +125,9 @@ CREATE INDEX content_by_edge_set ON content (edge_set_id);
 CREATE INDEX content_by_finding_set ON content (finding_set_id);
 
 -- A content's own rows: `count` and `last_seen` of each observed edge (edge ordinal `n`), and
--- each finding's `evidence` that is not `[]` (finding place `n`). The views give an edge
--- without a row count 0 and no last_seen, a finding without one the evidence `[]`.
+-- the `message` and `evidence` of each finding (place `n`) where they differ from its finding
+-- set's, NULL where they do not. The `edge` view gives an edge without a row count 0 and no
+-- last_seen, the `finding` view a finding without one the set's message and evidence.
 CREATE TABLE content_edge_seen (
     content_id INTEGER NOT NULL REFERENCES content(id) ON DELETE CASCADE,
     n          INTEGER NOT NULL,
@@ -130,10 +136,11 @@ CREATE TABLE content_edge_seen (
     PRIMARY KEY (content_id, n)
 ) WITHOUT ROWID;
 
-CREATE TABLE content_finding_evidence (
+CREATE TABLE content_finding_delta (
     content_id INTEGER NOT NULL REFERENCES content(id) ON DELETE CASCADE,
     n          INTEGER NOT NULL,
-    evidence   TEXT NOT NULL,
+    message    TEXT,
+    evidence   TEXT,
     PRIMARY KEY (content_id, n)
 ) WITHOUT ROWID;
 
@@ -162,20 +169,12 @@ DROP TABLE numbered_edge;
 INSERT INTO edge_set_in (set_id, target, source)
     SELECT content_id, target, source FROM content_edge_in ORDER BY content_id, target, source;
 
-CREATE TEMP TABLE numbered_finding AS
-    SELECT content_id, row_number() OVER (PARTITION BY content_id ORDER BY rowid) AS n,
-           fingerprint, code, rule, severity, subject, related, path, loop_kind, message,
-           evidence
-    FROM content_finding;
+-- Each content wrote its own finding set: no deltas.
 INSERT INTO finding_set_finding (set_id, n, fingerprint, code, rule, severity, subject,
-                                 related, path, loop_kind, message)
-    SELECT content_id, n, fingerprint, code, rule, severity, subject, related, path, loop_kind,
-           message
-    FROM numbered_finding ORDER BY content_id, n;
-INSERT INTO content_finding_evidence (content_id, n, evidence)
-    SELECT content_id, n, evidence FROM numbered_finding WHERE evidence != '[]'
-    ORDER BY content_id, n;
-DROP TABLE numbered_finding;
+                                 related, path, loop_kind, message, evidence)
+    SELECT content_id, row_number() OVER (PARTITION BY content_id ORDER BY rowid), fingerprint,
+           code, rule, severity, subject, related, path, loop_kind, message, evidence
+    FROM content_finding ORDER BY content_id, rowid;
 
 DROP VIEW node;
 DROP VIEW edge;
@@ -203,11 +202,12 @@ CREATE VIEW edge AS
 
 CREATE VIEW finding AS
     SELECT s.id AS snapshot_id, f.fingerprint, f.code, f.rule, f.severity, f.subject,
-           f.related, f.path, f.loop_kind, f.message, coalesce(v.evidence, '[]') AS evidence
+           f.related, f.path, f.loop_kind, coalesce(d.message, f.message) AS message,
+           coalesce(d.evidence, f.evidence) AS evidence
     FROM snapshot AS s
     JOIN content AS c ON c.id = s.content_id
     JOIN finding_set_finding AS f ON f.set_id = c.finding_set_id
-    LEFT JOIN content_finding_evidence AS v ON v.content_id = c.id AND v.n = f.n
+    LEFT JOIN content_finding_delta AS d ON d.content_id = c.id AND d.n = f.n
     ORDER BY s.id, f.n;
 
 -- The last snapshot of a content is gone: so is the content with its own rows, which fires
@@ -217,7 +217,7 @@ WHEN OLD.content_id IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM snapshot WHERE content_id = OLD.content_id)
 BEGIN
     DELETE FROM content_edge_seen WHERE content_id = OLD.content_id;
-    DELETE FROM content_finding_evidence WHERE content_id = OLD.content_id;
+    DELETE FROM content_finding_delta WHERE content_id = OLD.content_id;
     DELETE FROM content WHERE id = OLD.content_id;
 END;
 

@@ -517,8 +517,9 @@ impl Store {
     /// Records one snapshot in a single transaction and returns its id. Its nodes, edges
     /// and findings are written only when no earlier snapshot found the very same rows;
     /// otherwise it shares theirs (`content`, schema 3). A new content shares each of its
-    /// node, edge and finding sets that an earlier content has, and writes only its own
-    /// `count`, `last_seen` and `evidence` values besides (schema 6).
+    /// node, edge and finding sets that an earlier content has, and writes besides only its
+    /// edges' `count` and `last_seen` and the findings' messages and evidence that differ
+    /// from its finding set's (schema 6).
     pub fn record(&mut self, snapshot: &SnapshotInput<'_>) -> Result<i64, StoreError> {
         let path = self.path.clone();
         let err = |action| on_error(&path, action);
@@ -783,9 +784,9 @@ impl Store {
         let edges = self.edges(id, parts)?;
         let raw = self.query(
             "SELECT f.fingerprint, f.code, f.rule, f.severity, f.subject, f.related, f.path,
-                    f.loop_kind, f.message, coalesce(v.evidence, '[]')
+                    f.loop_kind, coalesce(d.message, f.message), coalesce(d.evidence, f.evidence)
              FROM finding_set_finding AS f
-             LEFT JOIN content_finding_evidence AS v ON v.content_id = ?2 AND v.n = f.n
+             LEFT JOIN content_finding_delta AS d ON d.content_id = ?2 AND d.n = f.n
              WHERE f.set_id = ?1 ORDER BY f.n",
             params![parts.findings, parts.content],
             "cannot read the findings of a snapshot",
@@ -1590,7 +1591,7 @@ mod tests {
 
     /// Scans that share some of what they found and differ in the rest, as a log that grows
     /// and a policy that changes give them: the fixture; it again with every count, last_seen
-    /// and observed evidence moved on; it with a finding fewer and one finding's evidence
+    /// and observed evidence moved on, and a message; it with a finding fewer and one finding's evidence
     /// `[]`; a synthetic graph without findings.
     fn scenarios(fx: &Fixture) -> Vec<(LineageGraph, Vec<Finding>)> {
         let graph = &fx.analysis.graph;
@@ -1613,6 +1614,8 @@ mod tests {
             }
         }
         assert!(moved > 0, "the fixture has observed evidence");
+        // As LT007's message counts accesses.
+        grown_findings[1].message.push_str(" (grown)");
         let mut fewer = findings[1..].to_vec();
         fewer[0].evidence.clear();
         vec![
@@ -1783,7 +1786,7 @@ mod tests {
         "finding_set",
         "finding_set_finding",
         "content_edge_seen",
-        "content_finding_evidence",
+        "content_finding_delta",
         "snapshot",
     ];
 
@@ -1859,12 +1862,29 @@ mod tests {
             count(conn, "content_edge_seen"),
             3 * observed(&scenarios[0].0) + observed(&scenarios[3].0)
         );
-        let with_evidence = |findings: &[Finding]| {
-            findings.iter().filter(|f| !f.evidence.is_empty()).count() as i64
+        // Only the grown scan has deltas: the others wrote their finding sets.
+        let (before, after) = (&scenarios[0].1, &scenarios[1].1);
+        let changed = |differs: fn(&Finding, &Finding) -> bool| {
+            before
+                .iter()
+                .zip(after)
+                .filter(|(a, b)| differs(a, b))
+                .count() as i64
         };
+        let (messages, evidence): (i64, i64) = conn
+            .query_row(
+                "SELECT count(message), count(evidence) FROM content_finding_delta
+                 WHERE content_id = ?1",
+                [parts[1].content],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(messages, 1);
+        assert_eq!(evidence, changed(|a, b| a.evidence != b.evidence));
+        assert!(evidence > 0);
         assert_eq!(
-            count(conn, "content_finding_evidence"),
-            2 * with_evidence(&scenarios[0].1) + with_evidence(&scenarios[2].1)
+            count(conn, "content_finding_delta"),
+            changed(|a, b| a.evidence != b.evidence || a.message != b.message)
         );
         // Reading back through the sets gives what a fresh analysis gives.
         let loaded = store.load(ids[1]).unwrap();
@@ -1905,8 +1925,10 @@ mod tests {
             .filter(|e| e.is_observed())
             .count() as i64;
         let seen = count(&store.conn, "content_edge_seen");
+        assert!(count(&store.conn, "content_finding_delta") > 0);
         delete(&store, ids[1]);
         assert_eq!(count(&store.conn, "content"), 3);
+        assert_eq!(count(&store.conn, "content_finding_delta"), 0);
         assert_eq!(
             count(&store.conn, "content_edge_seen"),
             seen - fixture_observed
