@@ -4,7 +4,7 @@
 //! then times dependents / dependencies queries and, as a reference measured in the same run,
 //! a full scan of the snapshot's edge table (`SELECT count(*)` over every edge of its edge set,
 //! `edge_set_edge`). It also times the same count through the `edge` view, which looks up
-//! each edge's `count` and `last_seen` in `content_edge_seen` (schema 5).
+//! each edge's `count` and `last_seen` in `content_edge_seen` (schema 6).
 
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let tx = conn.transaction()?;
     // Snapshot 1 names content 1, whose node and edge sets (1) `node` and `edge` show, with
-    // each observed edge's count and last_seen by ordinal in `content_edge_seen` (schema 5);
+    // each observed edge's count and last_seen by ordinal in `content_edge_seen` (schema 6);
     // `edge_set_in` holds each edge again by target, as `Store::record` writes it.
     tx.execute_batch(
         "INSERT INTO node_set (id, hash) VALUES (1, NULL);
