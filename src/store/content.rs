@@ -509,7 +509,7 @@ fn new_set(tx: &Transaction<'_>, table: &str, hash: &str) -> rusqlite::Result<i6
 /// (..), ...`), the rest one by one: SQLite's work per statement run costs about as much
 /// as a row's, and each run journals the pages it touches first (256 rows to a run record
 /// a 16 000-edge content 5 % faster than 64; 16 is 15 % slower). Values are bound as rows
-/// come, so that rows can borrow reused buffers. 256 rows of 11 values stay far below
+/// come, so that rows can borrow reused buffers. 256 rows of 12 values stay far below
 /// SQLite's limit of 32 766 parameters to a statement.
 struct Batch<'c> {
     many: Statement<'c>,
