@@ -1,17 +1,17 @@
-//! What a scan found, as the rows of `content_node`, `content_edge` (and `content_edge_in`)
-//! and `content_finding` (schema 3 and 4), and the hash that lets snapshots that found the
-//! same share one copy.
+//! What a scan found, as the rows of a content (schema 6): its node, edge and finding sets,
+//! which contents share by hash, and its own `content_edge_seen` and `content_finding_delta`
+//! rows, with the hashes that let snapshots share what they found.
 
 use std::hash::Hash;
 
-use rusqlite::{Statement, ToSql, Transaction, params};
+use rusqlite::{OptionalExtension, Statement, ToSql, Transaction, params};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::{declarations_json, int, json_into, loop_kind_str};
 use crate::finding::Finding;
 use crate::graph::{Declaration, EdgeData, LineageGraph, Seen};
 
-/// One `content_node` row.
+/// One `node_set_node` row.
 struct NodeRow<'a> {
     id: &'a str,
     kind: &'static str,
@@ -20,22 +20,22 @@ struct NodeRow<'a> {
     owner: Option<&'a str>,
 }
 
-/// One `content_edge` row; its text values borrow buffers that the next row reuses.
+/// One `edge_set_edge` row; its text values borrow buffers that the next row reuses.
 struct EdgeRow<'r> {
     source: &'r str,
     target: &'r str,
+    n: i64,
     declared: bool,
     observed: bool,
     declarations: &'r str,
-    count: i64,
     first_seen: Option<&'r str>,
-    last_seen: Option<&'r str>,
     evidence_file: Option<&'r str>,
     evidence_line: Option<i64>,
 }
 
-/// One `content_finding` row, as `EdgeRow`.
+/// One `finding_set_finding` row, as `EdgeRow`.
 struct FindingRow<'r> {
+    n: i64,
     fingerprint: &'r str,
     code: &'r str,
     rule: &'r str,
@@ -48,11 +48,22 @@ struct FindingRow<'r> {
     evidence: &'r str,
 }
 
+/// The hashes of a content and of its three parts (`xxh3-128:HEX`), made before the write
+/// transaction starts.
+pub(super) struct Hashes {
+    /// Of the whole content: the parts' hashes and the content's own values.
+    pub(super) content: String,
+    pub(super) nodes: String,
+    pub(super) edges: String,
+    pub(super) findings: String,
+}
+
 /// What one snapshot found, in the order its rows are written: nodes sorted by id, edges by
 /// (source, target) (in key order, rows append to the b-trees instead of splitting pages),
-/// findings in the order given. `hash` reads the values directly; the rows' text is made
-/// only when the content is new and inserted, one row at a time into reused buffers, so
-/// that no 50 000 rows of text are kept in memory.
+/// findings in the order given. An edge's ordinal `n` is its place in that order, from 1, as is
+/// a finding's. `hashes` reads the values directly; the rows' text is made only for what is
+/// new and inserted, one row at a time into reused buffers, so that no 50 000 rows of text are
+/// kept in memory.
 pub(super) struct Content<'a> {
     nodes: Vec<NodeRow<'a>>,
     edges: Vec<(&'a str, &'a str, &'a EdgeData)>,
@@ -97,27 +108,24 @@ impl<'a> Content<'a> {
         }
     }
 
-    /// Calls `each` with every edge row in order.
+    /// Calls `each` with every `edge_set_edge` row in order.
     fn edge_rows<E>(&self, mut each: impl FnMut(&EdgeRow<'_>) -> Result<(), E>) -> Result<(), E> {
-        let (mut declared, mut first, mut last) = (Vec::new(), String::new(), String::new());
-        for &(source, target, data) in &self.edges {
+        let (mut declared, mut first) = (Vec::new(), String::new());
+        for (i, &(source, target, data)) in self.edges.iter().enumerate() {
             let declarations = declarations_json(&data.declared, &mut declared);
             let seen = data.observed.as_ref();
             if let Some(seen) = seen {
                 first.clear();
-                last.clear();
                 seen.first_seen.push_rfc3339(&mut first);
-                seen.last_seen.push_rfc3339(&mut last);
             }
             each(&EdgeRow {
                 source,
                 target,
+                n: ordinal(i),
                 declared: data.is_declared(),
                 observed: data.is_observed(),
                 declarations,
-                count: seen.map_or(0, |s| int(s.count)),
                 first_seen: seen.map(|_| first.as_str()),
-                last_seen: seen.map(|_| last.as_str()),
                 evidence_file: seen.map(|s| &*s.file),
                 evidence_line: seen.map(|s| int(s.line)),
             })?;
@@ -125,14 +133,15 @@ impl<'a> Content<'a> {
         Ok(())
     }
 
-    /// Calls `each` with every finding row in order.
+    /// Calls `each` with every `finding_set_finding` row in order.
     fn finding_rows<E>(
         &self,
         mut each: impl FnMut(&FindingRow<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let (mut related, mut path, mut evidence) = (Vec::new(), Vec::new(), Vec::new());
-        for f in self.findings {
+        for (i, f) in self.findings.iter().enumerate() {
             each(&FindingRow {
+                n: ordinal(i),
                 fingerprint: &f.fingerprint,
                 code: f.code,
                 rule: f.rule,
@@ -148,14 +157,47 @@ impl<'a> Content<'a> {
         Ok(())
     }
 
-    /// `xxh3-128:HEX` of everything the rows are made of, each value with its length, and of
-    /// the lintage version that makes rows from them: two contents have one hash only when
-    /// they would write the same rows. Hashing the values, not the rows' text, spares a
-    /// re-scan formatting 50 000 rows only to find them unchanged.
-    pub(super) fn hash(&self) -> String {
-        let mut h = Hasher::default();
-        h.text("lintage content 1");
-        h.text(env!("CARGO_PKG_VERSION"));
+    /// The hashes of everything the rows are made of, each value with its length, and of the
+    /// lintage version that makes rows from them: two sets (or contents) have one hash only
+    /// when they would write the same rows. Each part hashes under a name of its own, so
+    /// that no two kinds of part can share a hash. Hashing the values, not the rows' text,
+    /// spares a re-scan formatting 50 000 rows only to find them unchanged.
+    pub(super) fn hashes(&self) -> Hashes {
+        let nodes = self.node_hash();
+        let edges = self.edge_hash();
+        let findings = self.finding_hash();
+        let mut h = Hasher::named("lintage content 2");
+        for part in [&nodes, &edges, &findings] {
+            h.text(part);
+        }
+        // The content's own values: `content_edge_seen`, and the findings' messages and
+        // evidence, which `content_finding_delta` keeps where they differ from the set's.
+        h.count(self.edges.len());
+        for &(_, _, data) in &self.edges {
+            match &data.observed {
+                None => h.tag(0),
+                Some(seen) => {
+                    h.tag(1);
+                    h.int(int(seen.count));
+                    h.int(seen.last_seen.0);
+                }
+            }
+        }
+        h.count(self.findings.len());
+        for finding in self.findings {
+            h.text(&finding.message);
+            finding.evidence.hash(&mut h);
+        }
+        Hashes {
+            content: h.finish128(),
+            nodes,
+            edges,
+            findings,
+        }
+    }
+
+    fn node_hash(&self) -> String {
+        let mut h = Hasher::named("lintage node set 1");
         h.count(self.nodes.len());
         for n in &self.nodes {
             h.text(n.id);
@@ -164,6 +206,12 @@ impl<'a> Content<'a> {
             h.opt_int(n.manifest_line);
             h.opt_text(n.owner);
         }
+        h.finish128()
+    }
+
+    /// Of every edge value but `count` and `last_seen`, which the content keeps itself.
+    fn edge_hash(&self) -> String {
+        let mut h = Hasher::named("lintage edge set 1");
         h.count(self.edges.len());
         for &(source, target, data) in &self.edges {
             h.text(source);
@@ -186,21 +234,27 @@ impl<'a> Content<'a> {
             match observed {
                 None => h.tag(0),
                 Some(Seen {
-                    count,
+                    count: _,
                     first_seen,
-                    last_seen,
+                    last_seen: _,
                     file,
                     line,
                 }) => {
                     h.tag(1);
-                    h.int(int(*count));
                     h.int(first_seen.0);
-                    h.int(last_seen.0);
                     h.text(file);
                     h.int(int(*line));
                 }
             }
         }
+        h.finish128()
+    }
+
+    /// Of every finding value but `message` and `evidence`, which move with the logs (counts,
+    /// times): a set holds those of the content that wrote it, and other contents keep theirs
+    /// where they differ.
+    fn finding_hash(&self) -> String {
+        let mut h = Hasher::named("lintage finding set 1");
         h.count(self.findings.len());
         for finding in self.findings {
             let Finding {
@@ -211,18 +265,11 @@ impl<'a> Content<'a> {
                 related,
                 path,
                 loop_kind,
-                message,
-                evidence,
+                message: _,
+                evidence: _,
                 fingerprint,
             } = finding;
-            for text in [
-                *code,
-                *rule,
-                severity.as_str(),
-                subject,
-                message,
-                fingerprint,
-            ] {
+            for text in [*code, *rule, severity.as_str(), subject, fingerprint] {
                 h.text(text);
             }
             for list in [related, path] {
@@ -232,22 +279,60 @@ impl<'a> Content<'a> {
                 }
             }
             h.opt_text(loop_kind.map(loop_kind_str));
-            evidence.hash(&mut h);
         }
         h.finish128()
     }
 
-    /// Writes the rows as content `id`.
-    pub(super) fn insert(&self, tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
+    /// Writes the content with these hashes, which no earlier content has: each part that no
+    /// earlier content has, then the `content` row and its own rows. Returns its id.
+    pub(super) fn insert(&self, tx: &Transaction<'_>, hashes: &Hashes) -> rusqlite::Result<i64> {
+        let nodes = match find_set(tx, "node_set", &hashes.nodes)? {
+            Some(id) => id,
+            None => {
+                let id = new_set(tx, "node_set", &hashes.nodes)?;
+                self.insert_nodes(tx, id)?;
+                id
+            }
+        };
+        let edges = match find_set(tx, "edge_set", &hashes.edges)? {
+            Some(id) => id,
+            None => {
+                let id = new_set(tx, "edge_set", &hashes.edges)?;
+                self.insert_edges(tx, id)?;
+                id
+            }
+        };
+        let (findings, shared) = match find_set(tx, "finding_set", &hashes.findings)? {
+            Some(id) => (id, true),
+            None => {
+                let id = new_set(tx, "finding_set", &hashes.findings)?;
+                self.insert_findings(tx, id)?;
+                (id, false)
+            }
+        };
+        tx.execute(
+            "INSERT INTO content (hash, node_set_id, edge_set_id, finding_set_id)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![hashes.content, nodes, edges, findings],
+        )?;
+        let id = tx.last_insert_rowid();
+        self.insert_seen(tx, id)?;
+        if shared {
+            self.insert_deltas(tx, id, findings)?;
+        }
+        Ok(id)
+    }
+
+    fn insert_nodes(&self, tx: &Transaction<'_>, set: i64) -> rusqlite::Result<()> {
         let mut insert = Batch::new(
             tx,
-            "content_node (content_id, id, kind, manifest_file, manifest_line, owner)",
+            "node_set_node (set_id, id, kind, manifest_file, manifest_line, owner)",
             6,
             self.nodes.len(),
         )?;
         for n in &self.nodes {
             insert.row(params![
-                id,
+                set,
                 n.id,
                 n.kind,
                 n.manifest_file,
@@ -255,32 +340,33 @@ impl<'a> Content<'a> {
                 n.owner
             ])?;
         }
-        insert.finish()?;
+        insert.finish()
+    }
+
+    fn insert_edges(&self, tx: &Transaction<'_>, set: i64) -> rusqlite::Result<()> {
         let mut insert = Batch::new(
             tx,
-            "content_edge (content_id, source, target, declared, observed, declarations, count,
-                first_seen, last_seen, evidence_file, evidence_line)",
-            11,
+            "edge_set_edge (set_id, source, target, n, declared, observed, declarations,
+                first_seen, evidence_file, evidence_line)",
+            10,
             self.edges.len(),
         )?;
         self.edge_rows(|e| {
             insert.row(params![
-                id,
+                set,
                 e.source,
                 e.target,
+                e.n,
                 e.declared,
                 e.observed,
                 e.declarations,
-                e.count,
                 e.first_seen,
-                e.last_seen,
                 e.evidence_file,
                 e.evidence_line,
             ])
         })?;
         insert.finish()?;
-        // The same pairs by target (`content_edge_in`, schema 4), in key order so that they
-        // append too.
+        // The same pairs by target (`edge_set_in`), in key order so that they append too.
         let mut by_target: Vec<(&str, &str)> = self
             .edges
             .iter()
@@ -289,24 +375,28 @@ impl<'a> Content<'a> {
         by_target.sort_unstable();
         let mut insert = Batch::new(
             tx,
-            "content_edge_in (content_id, target, source)",
+            "edge_set_in (set_id, target, source)",
             3,
             by_target.len(),
         )?;
         for (target, source) in by_target {
-            insert.row(params![id, target, source])?;
+            insert.row(params![set, target, source])?;
         }
-        insert.finish()?;
+        insert.finish()
+    }
+
+    fn insert_findings(&self, tx: &Transaction<'_>, set: i64) -> rusqlite::Result<()> {
         let mut insert = Batch::new(
             tx,
-            "content_finding (content_id, fingerprint, code, rule, severity, subject, related,
-                path, loop_kind, message, evidence)",
-            11,
+            "finding_set_finding (set_id, n, fingerprint, code, rule, severity, subject,
+                related, path, loop_kind, message, evidence)",
+            12,
             self.findings.len(),
         )?;
         self.finding_rows(|f| {
             insert.row(params![
-                id,
+                set,
+                f.n,
                 f.fingerprint,
                 f.code,
                 f.rule,
@@ -321,13 +411,105 @@ impl<'a> Content<'a> {
         })?;
         insert.finish()
     }
+
+    /// `count` and `last_seen` of each observed edge of content `id` (the `edge` view gives
+    /// the others 0 and NULL).
+    fn insert_seen(&self, tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
+        let observed = self
+            .edges
+            .iter()
+            .filter(|(_, _, data)| data.observed.is_some())
+            .count();
+        let mut insert = Batch::new(
+            tx,
+            "content_edge_seen (content_id, n, count, last_seen)",
+            4,
+            observed,
+        )?;
+        let mut last = String::new();
+        for (i, (_, _, data)) in self.edges.iter().enumerate() {
+            if let Some(seen) = &data.observed {
+                last.clear();
+                seen.last_seen.push_rfc3339(&mut last);
+                insert.row(params![id, ordinal(i), int(seen.count), last.as_str()])?;
+            }
+        }
+        insert.finish()
+    }
+
+    /// The messages and evidence of content `id`'s findings that differ from those of the
+    /// finding set it shares (`set`), which another content wrote: most findings of a scan
+    /// whose logs grew keep their message, and many their evidence.
+    fn insert_deltas(&self, tx: &Transaction<'_>, id: i64, set: i64) -> rusqlite::Result<()> {
+        let mut base = tx.prepare_cached(
+            "SELECT n, message, evidence FROM finding_set_finding WHERE set_id = ?1 ORDER BY n",
+        )?;
+        let mut base = base.query([set])?;
+        // (n, message, evidence), each `None` where the set's is the same.
+        let mut deltas: Vec<(i64, Option<&str>, Option<String>)> = Vec::new();
+        let mut evidence = Vec::new();
+        let mut row = base.next()?;
+        for (i, f) in self.findings.iter().enumerate() {
+            let n = ordinal(i);
+            // The set has a row for every n (it has this content's hash); were one missing,
+            // both values are written.
+            while let Some(r) = row
+                && r.get::<_, i64>(0)? < n
+            {
+                row = base.next()?;
+            }
+            let (message, text) = match row {
+                Some(r) if r.get::<_, i64>(0)? == n => (
+                    r.get_ref(1)?.as_str_or_null()?,
+                    r.get_ref(2)?.as_str_or_null()?,
+                ),
+                _ => (None, None),
+            };
+            let text_now = json_into(&f.evidence, &mut evidence);
+            let message = (message != Some(f.message.as_str())).then_some(f.message.as_str());
+            let text = (text != Some(text_now)).then(|| text_now.to_string());
+            if message.is_some() || text.is_some() {
+                deltas.push((n, message, text));
+            }
+        }
+        drop(base);
+        let mut insert = Batch::new(
+            tx,
+            "content_finding_delta (content_id, n, message, evidence)",
+            4,
+            deltas.len(),
+        )?;
+        for (n, message, text) in &deltas {
+            insert.row(params![id, n, message, text])?;
+        }
+        insert.finish()
+    }
+}
+
+/// The ordinal `n` of the row at `index`: 1, 2, ...
+fn ordinal(index: usize) -> i64 {
+    int(index).saturating_add(1)
+}
+
+/// The set of `table` (node_set, edge_set, finding_set) with this hash, if any.
+fn find_set(tx: &Transaction<'_>, table: &str, hash: &str) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(&format!("SELECT id FROM {table} WHERE hash = ?1"))?
+        .query_row([hash], |row| row.get(0))
+        .optional()
+}
+
+/// A new set of `table` with this hash, without rows yet.
+fn new_set(tx: &Transaction<'_>, table: &str, hash: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached(&format!("INSERT INTO {table} (hash) VALUES (?1)"))?
+        .execute([hash])?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// Inserts a known number of rows `Batch::ROWS` to a statement (`INSERT ... VALUES (..),
 /// (..), ...`), the rest one by one: SQLite's work per statement run costs about as much
 /// as a row's, and each run journals the pages it touches first (256 rows to a run record
 /// a 16 000-edge content 5 % faster than 64; 16 is 15 % slower). Values are bound as rows
-/// come, so that rows can borrow reused buffers. 256 rows of 11 values stay far below
+/// come, so that rows can borrow reused buffers. 256 rows of 12 values stay far below
 /// SQLite's limit of 32 766 parameters to a statement.
 struct Batch<'c> {
     many: Statement<'c>,
@@ -411,6 +593,14 @@ struct Hasher {
 
 impl Hasher {
     const FLUSH_AT: usize = 64 << 10;
+
+    /// A hasher for one kind of value (`name`) made by this lintage version.
+    fn named(name: &str) -> Hasher {
+        let mut h = Hasher::default();
+        h.text(name);
+        h.text(env!("CARGO_PKG_VERSION"));
+        h
+    }
 
     fn tag(&mut self, tag: u8) {
         self.buffer.push(tag);

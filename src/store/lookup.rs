@@ -1,10 +1,11 @@
 //! Point lookups on a stored snapshot for queries: the edges of one node at a time, through
-//! the primary key of `content_edge` (by source) and of `content_edge_in` (by target), so a query
-//! touches only what it reaches.
+//! the primary key of `edge_set_edge` (by source) and of `edge_set_in` (by target), with each
+//! edge's `last_seen` from `content_edge_seen` by its ordinal, so a query touches only what it
+//! reaches.
 
 use rusqlite::params;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, find_seen};
 
 /// One edge seen from the node it was looked up from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,26 +25,29 @@ impl Store {
         node: &str,
         downstream: bool,
     ) -> Result<Vec<Hop>, StoreError> {
-        let Some(content) = self.find_content(snapshot)? else {
+        let Some(parts) = self.find_parts(snapshot)? else {
             return Ok(Vec::new());
         };
         let sql = if downstream {
-            "SELECT target, declared, observed, last_seen FROM content_edge
-             WHERE content_id = ?1 AND source = ?2 ORDER BY target"
+            "SELECT e.target, e.declared, e.observed, v.last_seen
+             FROM edge_set_edge AS e
+             LEFT JOIN content_edge_seen AS v ON v.content_id = ?1 AND v.n = e.n
+             WHERE e.set_id = ?2 AND e.source = ?3 ORDER BY e.target"
         } else {
-            // `content_edge_in` finds the sources (schema 4), then each row by its key; the
-            // CROSS JOIN keeps SQLite from scanning the whole snapshot's edges instead.
-            "SELECT e.source, e.declared, e.observed, e.last_seen
-             FROM content_edge_in AS i CROSS JOIN content_edge AS e
-                 ON e.content_id = i.content_id AND e.source = i.source AND e.target = i.target
-             WHERE i.content_id = ?1 AND i.target = ?2 ORDER BY i.source"
+            // `edge_set_in` finds the sources, then each row by its key; the CROSS JOIN keeps
+            // SQLite from scanning the whole snapshot's edges instead.
+            "SELECT e.source, e.declared, e.observed, v.last_seen
+             FROM edge_set_in AS i CROSS JOIN edge_set_edge AS e
+                 ON e.set_id = i.set_id AND e.source = i.source AND e.target = i.target
+             LEFT JOIN content_edge_seen AS v ON v.content_id = ?1 AND v.n = e.n
+             WHERE i.set_id = ?2 AND i.target = ?3 ORDER BY i.source"
         };
         let mut statement = self
             .conn
             .prepare_cached(sql)
             .map_err(|e| self.error("cannot read edges", e))?;
         let rows = statement
-            .query_map(params![content, node], |row| {
+            .query_map(params![parts.content, parts.edges, node], |row| {
                 Ok(Hop {
                     node: row.get(0)?,
                     declared: row.get(1)?,
@@ -58,29 +62,29 @@ impl Store {
 
     /// Whether the snapshot has this node.
     pub fn has_node(&self, snapshot: i64, id: &str) -> Result<bool, StoreError> {
-        let Some(content) = self.find_content(snapshot)? else {
+        let Some(parts) = self.find_parts(snapshot)? else {
             return Ok(false);
         };
         let mut statement = self
             .conn
-            .prepare_cached("SELECT 1 FROM content_node WHERE content_id = ?1 AND id = ?2")
+            .prepare_cached("SELECT 1 FROM node_set_node WHERE set_id = ?1 AND id = ?2")
             .map_err(|e| self.error("cannot read nodes", e))?;
         statement
-            .exists(params![content, id])
+            .exists(params![parts.nodes, id])
             .map_err(|e| self.error("cannot read nodes", e))
     }
 
     /// Every node id of the snapshot, sorted (for name resolution and suggestions).
     pub fn node_ids(&self, snapshot: i64) -> Result<Vec<String>, StoreError> {
-        let Some(content) = self.find_content(snapshot)? else {
+        let Some(parts) = self.find_parts(snapshot)? else {
             return Ok(Vec::new());
         };
         let mut statement = self
             .conn
-            .prepare_cached("SELECT id FROM content_node WHERE content_id = ?1 ORDER BY id")
+            .prepare_cached("SELECT id FROM node_set_node WHERE set_id = ?1 ORDER BY id")
             .map_err(|e| self.error("cannot read nodes", e))?;
         let rows = statement
-            .query_map([content], |row| row.get(0))
+            .query_map([parts.nodes], |row| row.get(0))
             .map_err(|e| self.error("cannot read nodes", e))?;
         rows.collect::<Result<Vec<String>, _>>()
             .map_err(|e| self.error("cannot read nodes", e))
@@ -95,18 +99,20 @@ impl Store {
         snapshot: i64,
         downstream: bool,
     ) -> Result<std::collections::HashMap<String, Vec<Hop>>, StoreError> {
-        let Some(content) = self.find_content(snapshot)? else {
+        let Some(parts) = self.find_parts(snapshot)? else {
             return Ok(std::collections::HashMap::new());
         };
+        // `last_seen` by ordinal, looked up as the edges come, instead of a join that would
+        // look every edge's up in the table.
+        let mut seen = self.seen(parts.content, "cannot read edges")?;
         let mut statement = self
             .conn
             .prepare(
-                "SELECT source, target, declared, observed, last_seen FROM content_edge
-                 WHERE content_id = ?1",
+                "SELECT source, target, declared, observed, n FROM edge_set_edge WHERE set_id = ?1",
             )
             .map_err(|e| self.error("cannot read edges", e))?;
         let mut rows = statement
-            .query([content])
+            .query([parts.edges])
             .map_err(|e| self.error("cannot read edges", e))?;
         let mut groups: std::collections::HashMap<String, Vec<Hop>> =
             std::collections::HashMap::new();
@@ -114,11 +120,19 @@ impl Store {
             .next()
             .map_err(|e| self.error("cannot read edges", e))?
         {
-            let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, bool, bool, Option<String>)> {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
-            };
-            let (source, target, declared, observed, last_seen) =
+            let read =
+                |row: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, bool, bool, i64)> {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                    ))
+                };
+            let (source, target, declared, observed, n) =
                 read(row).map_err(|e| self.error("cannot read edges", e))?;
+            let last_seen = find_seen(&mut seen, n).and_then(|(_, _, last)| last.take());
             let (key, other) = if downstream {
                 (source, target)
             } else {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_3.sql"),
     include_str!("migrate_4.sql"),
     include_str!("migrate_5.sql"),
+    include_str!("migrate_6.sql"),
 ];
 
 /// The schema version this lintage writes and reads.
@@ -283,6 +284,20 @@ pub struct Snapshot {
     pub findings: Vec<StoredFinding>,
 }
 
+/// The content a snapshot names and its node, edge and finding sets (schema 6), for reads
+/// that go to their tables directly: `WHERE set_id = ?` uses their keys without the views'
+/// joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Parts {
+    content: i64,
+    nodes: i64,
+    edges: i64,
+    findings: i64,
+}
+
+/// One `content_edge_seen` row: an observed edge's ordinal, `count` and `last_seen`.
+type SeenRow = (i64, u64, Option<String>);
+
 /// One open snapshot database.
 pub struct Store {
     conn: Connection,
@@ -501,35 +516,34 @@ impl Store {
 
     /// Records one snapshot in a single transaction and returns its id. Its nodes, edges
     /// and findings are written only when no earlier snapshot found the very same rows;
-    /// otherwise it shares theirs (`content`, schema 3).
+    /// otherwise it shares theirs (`content`, schema 3). A new content shares each of its
+    /// node, edge and finding sets that an earlier content has, and writes besides only its
+    /// edges' `count` and `last_seen` and the findings' messages and evidence that differ
+    /// from its finding set's (schema 6).
     pub fn record(&mut self, snapshot: &SnapshotInput<'_>) -> Result<i64, StoreError> {
         let path = self.path.clone();
         let err = |action| on_error(&path, action);
         let graph = snapshot.graph;
         // Built and hashed before the write lock is taken, so that other writers wait less.
         let content = content::Content::of(graph, snapshot.findings);
-        let hash = content.hash();
+        let hashes = content.hashes();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("cannot start a transaction to record the snapshot"))?;
         let known: Option<i64> = tx
-            .query_row("SELECT id FROM content WHERE hash = ?1", [&hash], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT id FROM content WHERE hash = ?1",
+                [&hashes.content],
+                |row| row.get(0),
+            )
             .optional()
             .map_err(err("cannot read the recorded contents"))?;
         let content_id = match known {
             Some(id) => id,
-            None => {
-                tx.execute("INSERT INTO content (hash) VALUES (?1)", [&hash])
-                    .map_err(err("cannot record the snapshot"))?;
-                let id = tx.last_insert_rowid();
-                content
-                    .insert(&tx, id)
-                    .map_err(err("cannot record the nodes, edges and findings"))?;
-                id
-            }
+            None => content
+                .insert(&tx, &hashes)
+                .map_err(err("cannot record the nodes, edges and findings"))?,
         };
         tx.execute(
             "INSERT INTO snapshot (created_at, root, tool_version, node_count, edge_count,
@@ -569,27 +583,36 @@ impl Store {
         Ok(id)
     }
 
-    /// The content a snapshot names (schema 3), for reads that go to the content tables
-    /// directly: `WHERE content_id = ?` uses their keys without the views' join.
-    fn content_id(&self, snapshot: i64) -> Result<i64, StoreError> {
-        self.find_content(snapshot)?
+    /// The content a snapshot names and its sets (schema 6), `None` for a snapshot that does
+    /// not exist.
+    fn find_parts(&self, snapshot: i64) -> Result<Option<Parts>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT c.id, c.node_set_id, c.edge_set_id, c.finding_set_id
+                 FROM snapshot AS s JOIN content AS c ON c.id = s.content_id WHERE s.id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([snapshot], |row| {
+                    Ok(Parts {
+                        content: row.get(0)?,
+                        nodes: row.get(1)?,
+                        edges: row.get(2)?,
+                        findings: row.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.error("cannot read a snapshot", e))
+    }
+
+    /// Like `find_parts`, with an error for a snapshot that does not exist.
+    fn parts(&self, snapshot: i64) -> Result<Parts, StoreError> {
+        self.find_parts(snapshot)?
             .ok_or_else(|| StoreError::UnknownRef {
                 path: self.path.clone(),
                 reference: snapshot.to_string(),
                 reason: "no snapshot has this id".to_string(),
             })
-    }
-
-    /// Like `content_id`, with `None` for a snapshot that does not exist.
-    fn find_content(&self, snapshot: i64) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .prepare_cached("SELECT content_id FROM snapshot WHERE id = ?1")
-            .and_then(|mut s| {
-                s.query_row([snapshot], |row| row.get::<_, Option<i64>>(0))
-                    .optional()
-            })
-            .map(Option::flatten)
-            .map_err(|e| self.error("cannot read a snapshot", e))
     }
 
     /// Every snapshot, oldest first.
@@ -732,7 +755,7 @@ impl Store {
         let info = self.info(id)?;
         let inputs = self.query(
             "SELECT path, size, content_hash FROM input WHERE snapshot_id = ?1 ORDER BY path",
-            id,
+            params![id],
             "cannot read the inputs of a snapshot",
             |row| {
                 Ok(InputFile {
@@ -742,11 +765,11 @@ impl Store {
                 })
             },
         )?;
-        let content = self.content_id(id)?;
+        let parts = self.parts(id)?;
         let nodes = self.query(
-            "SELECT id, kind, manifest_file, manifest_line, owner FROM content_node
-             WHERE content_id = ?1 ORDER BY id",
-            content,
+            "SELECT id, kind, manifest_file, manifest_line, owner FROM node_set_node
+             WHERE set_id = ?1 ORDER BY id",
+            params![parts.nodes],
             "cannot read the nodes of a snapshot",
             |row| {
                 Ok(StoredNode {
@@ -758,12 +781,14 @@ impl Store {
                 })
             },
         )?;
-        let edges = self.edges(id, content)?;
+        let edges = self.edges(id, parts)?;
         let raw = self.query(
-            "SELECT fingerprint, code, rule, severity, subject, related, path, loop_kind,
-                    message, evidence
-             FROM content_finding WHERE content_id = ?1",
-            content,
+            "SELECT f.fingerprint, f.code, f.rule, f.severity, f.subject, f.related, f.path,
+                    f.loop_kind, coalesce(d.message, f.message), coalesce(d.evidence, f.evidence)
+             FROM finding_set_finding AS f
+             LEFT JOIN content_finding_delta AS d ON d.content_id = ?2 AND d.n = f.n
+             WHERE f.set_id = ?1 ORDER BY f.n",
+            params![parts.findings, parts.content],
             "cannot read the findings of a snapshot",
             |row| {
                 Ok((
@@ -809,18 +834,20 @@ impl Store {
     /// The edges of one snapshot, sorted by (source, target): what graph queries need.
     pub fn load_edges(&self, id: i64) -> Result<Vec<StoredEdge>, StoreError> {
         self.info(id)?;
-        let content = self.content_id(id)?;
-        self.edges(id, content)
+        let parts = self.parts(id)?;
+        self.edges(id, parts)
     }
 
-    /// `id` names the snapshot in errors; `content` is the one it names.
-    fn edges(&self, id: i64, content: i64) -> Result<Vec<StoredEdge>, StoreError> {
+    /// `id` names the snapshot in errors; `parts` are the ones it names.
+    fn edges(&self, id: i64, parts: Parts) -> Result<Vec<StoredEdge>, StoreError> {
+        let action = "cannot read the edges of a snapshot";
+        let mut seen = self.seen(parts.content, action)?;
         let raw = self.query(
-            "SELECT source, target, declared, observed, count, first_seen, last_seen,
-                    evidence_file, evidence_line, declarations
-             FROM content_edge WHERE content_id = ?1 ORDER BY source, target",
-            content,
-            "cannot read the edges of a snapshot",
+            "SELECT source, target, declared, observed, first_seen, evidence_file,
+                    evidence_line, declarations, n
+             FROM edge_set_edge WHERE set_id = ?1 ORDER BY source, target",
+            params![parts.edges],
+            action,
             |row| {
                 Ok((
                     StoredEdge {
@@ -828,19 +855,24 @@ impl Store {
                         target: row.get(1)?,
                         declared: row.get(2)?,
                         observed: row.get(3)?,
-                        count: unsigned(row, 4)?,
-                        first_seen: row.get(5)?,
-                        last_seen: row.get(6)?,
-                        evidence_file: row.get(7)?,
-                        evidence_line: unsigned_opt(row, 8)?,
+                        count: 0,
+                        first_seen: row.get(4)?,
+                        last_seen: None,
+                        evidence_file: row.get(5)?,
+                        evidence_line: unsigned_opt(row, 6)?,
                         declarations: serde_json::Value::Null,
                     },
-                    row.get::<_, String>(9)?,
+                    row.get::<_, String>(7)?,
+                    row.get::<_, i64>(8)?,
                 ))
             },
         )?;
         let mut edges = Vec::with_capacity(raw.len());
-        for (mut edge, declarations) in raw {
+        for (mut edge, declarations, n) in raw {
+            if let Some((_, count, last_seen)) = find_seen(&mut seen, n) {
+                edge.count = *count;
+                edge.last_seen = last_seen.take();
+            }
             // Most edges are only observed; skip the parser for their empty list.
             edge.declarations = if declarations == "[]" {
                 serde_json::Value::Array(Vec::new())
@@ -852,16 +884,26 @@ impl Store {
         Ok(edges)
     }
 
+    /// The `content_edge_seen` rows of a content, by ordinal; `find_seen` looks one up.
+    fn seen(&self, content: i64, action: &'static str) -> Result<Vec<SeenRow>, StoreError> {
+        self.query(
+            "SELECT n, count, last_seen FROM content_edge_seen WHERE content_id = ?1 ORDER BY n",
+            params![content],
+            action,
+            |row| Ok((row.get(0)?, unsigned(row, 1)?, row.get(2)?)),
+        )
+    }
+
     fn query<T>(
         &self,
         sql: &str,
-        id: i64,
+        params: impl rusqlite::Params,
         action: &'static str,
         map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
         let mut statement = self.conn.prepare(sql).map_err(|e| self.error(action, e))?;
         let rows = statement
-            .query_map([id], map)
+            .query_map(params, map)
             .map_err(|e| self.error(action, e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(action, e))
@@ -880,6 +922,14 @@ impl Store {
             source,
         })
     }
+}
+
+/// The `content_edge_seen` row of edge `n` among `seen` (sorted by ordinal), for the caller to
+/// take its values; `None` for an edge that was not observed, whose count is 0 and last_seen
+/// NULL.
+fn find_seen(seen: &mut [SeenRow], n: i64) -> Option<&mut SeenRow> {
+    let i = seen.binary_search_by_key(&n, |row| row.0).ok()?;
+    seen.get_mut(i)
 }
 
 fn is_busy(error: &rusqlite::Error) -> bool {
@@ -1526,69 +1576,546 @@ mod tests {
 
     #[test]
     fn a_schema_3_database_is_upgraded_and_walks_upstream_as_before() {
-        let fx = fixture();
-        let path = fx.dir.path().join("v3.db");
-        let id = Store::open(&path).unwrap().record(&fx.input()).unwrap();
-        let walks = |store: &Store| -> Vec<Vec<lookup::Hop>> {
-            let nodes = store.node_ids(id).unwrap();
-            assert!(!nodes.is_empty());
-            nodes
-                .iter()
-                .flat_map(|node| [true, false].map(|down| store.hops(id, node, down).unwrap()))
+        a_database_is_upgraded_and_reads_as_before(3);
+    }
+
+    #[test]
+    fn a_schema_4_database_is_upgraded_and_reads_as_before() {
+        a_database_is_upgraded_and_reads_as_before(4);
+    }
+
+    #[test]
+    fn a_schema_5_database_is_upgraded_and_reads_as_before() {
+        a_database_is_upgraded_and_reads_as_before(5);
+    }
+
+    /// Scans that share some of what they found and differ in the rest, as a log that grows
+    /// and a policy that changes give them: the fixture; it again with every count, last_seen
+    /// and observed evidence moved on, and a message; it with a finding fewer and one finding's evidence
+    /// `[]`; a synthetic graph without findings.
+    fn scenarios(fx: &Fixture) -> Vec<(LineageGraph, Vec<Finding>)> {
+        let graph = &fx.analysis.graph;
+        let findings = &fx.analysis.outcome.findings;
+        let mut grown = synthetic_clone(graph);
+        for data in grown.graph.edge_weights_mut() {
+            if let Some(seen) = data.observed.as_mut() {
+                seen.count += 2;
+                seen.last_seen.0 += 1_000_000_000;
+            }
+        }
+        let mut grown_findings = findings.clone();
+        let mut moved = 0;
+        for finding in &mut grown_findings {
+            for evidence in &mut finding.evidence {
+                if let crate::finding::Evidence::Observed { count, .. } = evidence {
+                    *count += 2;
+                    moved += 1;
+                }
+            }
+        }
+        assert!(moved > 0, "the fixture has observed evidence");
+        // As LT007's message counts accesses.
+        grown_findings[1].message.push_str(" (grown)");
+        let mut fewer = findings[1..].to_vec();
+        fewer[0].evidence.clear();
+        vec![
+            (synthetic_clone(graph), findings.clone()),
+            (grown, grown_findings),
+            (synthetic_clone(graph), fewer),
+            (synthetic(20, 2), Vec::new()),
+        ]
+    }
+
+    fn input_of<'a>(graph: &'a LineageGraph, findings: &'a [Finding]) -> SnapshotInput<'a> {
+        SnapshotInput {
+            command: "scan",
+            failed: false,
+            root: "deployment",
+            inputs: &[],
+            graph,
+            findings,
+            log_records: 7,
+            malformed_records: 1,
+        }
+    }
+
+    type Row = Vec<rusqlite::types::Value>;
+
+    /// The rows schema 4 wrote for a scan into `content_node`, `content_edge` and
+    /// `content_finding` (without `content_id`), made here independently of `Content`: what
+    /// the views `node`, `edge` and `finding` show of a snapshot, in the order of their keys
+    /// (findings in the order given).
+    struct Rows {
+        nodes: Vec<Row>,
+        edges: Vec<Row>,
+        findings: Vec<Row>,
+    }
+
+    fn schema_4_rows(graph: &LineageGraph, findings: &[Finding]) -> Rows {
+        use rusqlite::types::Value;
+        let text = |t: &str| Value::Text(t.to_string());
+        let opt_text = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Text(t.to_string()));
+        let number = |n: usize| Value::Integer(n as i64);
+        let json = |v: &dyn erased::Json| Value::Text(v.json());
+        let mut nodes: Vec<(String, Row)> = graph
+            .nodes()
+            .map(|node| {
+                let manifest = graph.manifest(node);
+                let row = vec![
+                    text(graph.id(node).as_str()),
+                    text(graph.kind(node).as_str()),
+                    opt_text(manifest.map(|m| m.file.as_str())),
+                    manifest.map_or(Value::Null, |m| number(m.line)),
+                    opt_text(manifest.and_then(|m| m.owner.as_deref())),
+                ];
+                (graph.id(node).to_string(), row)
+            })
+            .collect();
+        nodes.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut edges: Vec<(String, String, Row)> = graph
+            .graph
+            .edge_indices()
+            .map(|e| {
+                let (from, to) = graph.graph.edge_endpoints(e).unwrap();
+                let data = &graph.graph[e];
+                let seen = data.observed.as_ref();
+                let (source, target) = (graph.id(from).to_string(), graph.id(to).to_string());
+                let declarations = if data.declared.is_empty() {
+                    "[]".to_string()
+                } else {
+                    serde_json::to_string(&declaration_rows(&data.declared)).unwrap()
+                };
+                let row = vec![
+                    text(&source),
+                    text(&target),
+                    Value::Integer(data.is_declared().into()),
+                    Value::Integer(data.is_observed().into()),
+                    Value::Text(declarations),
+                    Value::Integer(seen.map_or(0, |s| s.count as i64)),
+                    opt_text(seen.map(|s| s.first_seen.to_string()).as_deref()),
+                    opt_text(seen.map(|s| s.last_seen.to_string()).as_deref()),
+                    opt_text(seen.map(|s| s.file.to_string()).as_deref()),
+                    seen.map_or(Value::Null, |s| Value::Integer(s.line as i64)),
+                ];
+                (source, target, row)
+            })
+            .collect();
+        edges.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let findings = findings
+            .iter()
+            .map(|f| {
+                vec![
+                    text(&f.fingerprint),
+                    text(f.code),
+                    text(f.rule),
+                    text(f.severity.as_str()),
+                    text(&f.subject),
+                    json(&f.related),
+                    json(&f.path),
+                    opt_text(f.loop_kind.map(loop_kind_str)),
+                    text(&f.message),
+                    json(&f.evidence),
+                ]
+            })
+            .collect();
+        Rows {
+            nodes: nodes.into_iter().map(|(_, row)| row).collect(),
+            edges: edges.into_iter().map(|(_, _, row)| row).collect(),
+            findings,
+        }
+    }
+
+    /// Serializing behind `dyn`, for `schema_4_rows`.
+    mod erased {
+        pub trait Json {
+            fn json(&self) -> String;
+        }
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap()
+            }
+        }
+    }
+
+    /// What the views show of a snapshot, without its `snapshot_id`: nodes and edges in key
+    /// order, findings in the view's own order.
+    fn view_rows(conn: &Connection, snapshot: i64) -> Rows {
+        let read = |sql: &str| -> Vec<Row> {
+            let mut statement = conn.prepare(sql).unwrap();
+            let width = statement.column_count();
+            statement
+                .query_map([snapshot], |row| {
+                    assert_eq!(row.get::<_, i64>(0).unwrap(), snapshot);
+                    (1..width).map(|i| row.get(i)).collect::<Result<Row, _>>()
+                })
+                .unwrap()
+                .map(Result::unwrap)
                 .collect()
         };
-        let (expected, snapshot) = {
-            let store = Store::open_read_only(&path).unwrap();
-            (walks(&store), store.load(id).unwrap())
-        };
-        assert!(expected.iter().any(|hops| !hops.is_empty()));
-        // Taken back to schema 3 as migrate_3.sql left it: the index by target, no
-        // `content_edge_in`, the trigger without it.
-        {
-            let schema_3 = MIGRATIONS[2];
-            let trigger = &schema_3[schema_3.find("CREATE TRIGGER content_unused").unwrap()..];
-            let trigger = &trigger[..trigger.find("END;").unwrap() + 4];
-            let conn = Connection::open(&path).unwrap();
-            // Tables of later schemas go too.
-            conn.execute_batch("DROP TABLE manifest_cache;").unwrap();
-            conn.execute_batch(&format!(
-                "DROP TABLE content_edge_in;
-                 DROP TRIGGER content_unused;
-                 {trigger}
-                 CREATE INDEX content_edge_by_target ON content_edge (content_id, target, source);"
-            ))
-            .unwrap();
-            conn.pragma_update(None, "user_version", 3).unwrap();
+        Rows {
+            nodes: read("SELECT * FROM node WHERE snapshot_id = ?1 ORDER BY id"),
+            edges: read("SELECT * FROM edge WHERE snapshot_id = ?1 ORDER BY source, target"),
+            findings: read("SELECT * FROM finding WHERE snapshot_id = ?1"),
         }
-        let store = Store::open_read_only(&path).unwrap();
-        assert_eq!(user_version(&path), SCHEMA_VERSION);
-        assert_eq!(walks(&store), expected);
-        assert_eq!(store.load(id).unwrap(), snapshot);
-        let count = |sql: &str| -> i64 { store.conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+    }
+
+    fn assert_rows(conn: &Connection, snapshot: i64, expected: &Rows) {
+        let found = view_rows(conn, snapshot);
+        assert_eq!(found.nodes, expected.nodes, "nodes of snapshot {snapshot}");
+        assert_eq!(found.edges, expected.edges, "edges of snapshot {snapshot}");
         assert_eq!(
-            count("SELECT count(*) FROM content_edge_in"),
-            count("SELECT count(*) FROM content_edge")
+            found.findings, expected.findings,
+            "findings of snapshot {snapshot}"
+        );
+    }
+
+    fn count(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    }
+
+    const STORED_TABLES: [&str; 11] = [
+        "content",
+        "node_set",
+        "node_set_node",
+        "edge_set",
+        "edge_set_edge",
+        "edge_set_in",
+        "finding_set",
+        "finding_set_finding",
+        "content_edge_seen",
+        "content_finding_delta",
+        "snapshot",
+    ];
+
+    #[test]
+    fn the_views_show_what_schema_4_stored_and_contents_share_their_sets() {
+        let fx = fixture();
+        let scenarios = scenarios(&fx);
+        let mut store = Store::open(&fx.db()).unwrap();
+        let mut ids = Vec::new();
+        for (graph, findings) in &scenarios {
+            ids.push(store.record(&input_of(graph, findings)).unwrap());
+        }
+        // The fixture once more: its content again.
+        let (graph, findings) = &scenarios[0];
+        ids.push(store.record(&input_of(graph, findings)).unwrap());
+        let expected: Vec<Rows> = scenarios
+            .iter()
+            .chain(&scenarios[..1])
+            .map(|(graph, findings)| schema_4_rows(graph, findings))
+            .collect();
+        for (&id, rows) in ids.iter().zip(&expected) {
+            assert_rows(&store.conn, id, rows);
+        }
+        // The whole `finding` view lists each snapshot's findings in the order given.
+        let all: Vec<(i64, String)> = store
+            .conn
+            .prepare("SELECT snapshot_id, fingerprint FROM finding")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let given: Vec<(i64, String)> = ids
+            .iter()
+            .zip(scenarios.iter().chain(&scenarios[..1]))
+            .flat_map(|(&id, (_, findings))| {
+                findings.iter().map(move |f| (id, f.fingerprint.clone()))
+            })
+            .collect();
+        assert_eq!(all, given);
+
+        // The grown scan shares every set of the first and writes only its own rows; the one
+        // with a finding fewer shares the node and edge sets.
+        let parts: Vec<Parts> = ids.iter().map(|&id| store.parts(id).unwrap()).collect();
+        assert_eq!(parts[4], parts[0]);
+        assert_ne!(parts[1].content, parts[0].content);
+        assert_eq!(
+            (parts[1].nodes, parts[1].edges, parts[1].findings),
+            (parts[0].nodes, parts[0].edges, parts[0].findings)
+        );
+        assert_eq!(
+            (parts[2].nodes, parts[2].edges),
+            (parts[0].nodes, parts[0].edges)
+        );
+        assert_ne!(parts[2].findings, parts[0].findings);
+        let conn = &store.conn;
+        for (table, rows) in [
+            ("content", 4),
+            ("node_set", 2),
+            ("edge_set", 2),
+            ("finding_set", 3),
+        ] {
+            assert_eq!(count(conn, table), rows, "{table}");
+        }
+        let observed = |graph: &LineageGraph| {
+            graph
+                .graph
+                .edge_weights()
+                .filter(|e| e.is_observed())
+                .count() as i64
+        };
+        assert_eq!(
+            count(conn, "content_edge_seen"),
+            3 * observed(&scenarios[0].0) + observed(&scenarios[3].0)
+        );
+        // Only the grown scan has deltas: the others wrote their finding sets.
+        let (before, after) = (&scenarios[0].1, &scenarios[1].1);
+        let changed = |differs: fn(&Finding, &Finding) -> bool| {
+            before
+                .iter()
+                .zip(after)
+                .filter(|(a, b)| differs(a, b))
+                .count() as i64
+        };
+        let (messages, evidence): (i64, i64) = conn
+            .query_row(
+                "SELECT count(message), count(evidence) FROM content_finding_delta
+                 WHERE content_id = ?1",
+                [parts[1].content],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(messages, 1);
+        assert_eq!(evidence, changed(|a, b| a.evidence != b.evidence));
+        assert!(evidence > 0);
+        assert_eq!(
+            count(conn, "content_finding_delta"),
+            changed(|a, b| a.evidence != b.evidence || a.message != b.message)
+        );
+        // Reading back through the sets gives what a fresh analysis gives.
+        let loaded = store.load(ids[1]).unwrap();
+        assert_eq!(loaded.edges, store.load_edges(ids[1]).unwrap());
+        assert_eq!(
+            loaded.edges.iter().map(|e| e.count).sum::<u64>(),
+            scenarios[1]
+                .0
+                .graph
+                .edge_weights()
+                .filter_map(|e| e.observed.as_ref().map(|s| s.count))
+                .sum::<u64>()
         );
         assert_intact(&store);
+    }
+
+    #[test]
+    fn a_set_goes_with_the_last_content_that_names_it() {
+        let fx = fixture();
+        let scenarios = scenarios(&fx);
+        let mut store = Store::open(&fx.db()).unwrap();
+        let ids: Vec<i64> = scenarios
+            .iter()
+            .map(|(graph, findings)| store.record(&input_of(graph, findings)).unwrap())
+            .collect();
+        let nodes = count(&store.conn, "node_set_node");
+        let delete = |store: &Store, id: i64| {
+            store
+                .conn
+                .execute("DELETE FROM snapshot WHERE id = ?1", [id])
+                .unwrap();
+        };
+        // The grown scan: its content and own rows go, its sets stay with the first's.
+        let fixture_observed = scenarios[0]
+            .0
+            .graph
+            .edge_weights()
+            .filter(|e| e.is_observed())
+            .count() as i64;
+        let seen = count(&store.conn, "content_edge_seen");
+        assert!(count(&store.conn, "content_finding_delta") > 0);
+        delete(&store, ids[1]);
+        assert_eq!(count(&store.conn, "content"), 3);
+        assert_eq!(count(&store.conn, "content_finding_delta"), 0);
+        assert_eq!(
+            count(&store.conn, "content_edge_seen"),
+            seen - fixture_observed
+        );
+        assert_eq!(count(&store.conn, "finding_set"), 3);
+        assert_eq!(count(&store.conn, "node_set_node"), nodes);
+        assert_rows(
+            &store.conn,
+            ids[0],
+            &schema_4_rows(&scenarios[0].0, &scenarios[0].1),
+        );
+        // The first: its finding set goes (no content names it), its node and edge sets
+        // stay with the one that has a finding fewer. With foreign keys off too.
+        store
+            .conn
+            .pragma_update(None, "foreign_keys", "OFF")
+            .unwrap();
+        delete(&store, ids[0]);
+        assert_eq!(count(&store.conn, "content"), 2);
+        assert_eq!(count(&store.conn, "finding_set"), 2);
+        assert_eq!(
+            count(&store.conn, "finding_set_finding"),
+            scenarios[2].1.len() as i64
+        );
+        assert_eq!(count(&store.conn, "node_set"), 2);
+        assert_eq!(count(&store.conn, "node_set_node"), nodes);
+        assert_rows(
+            &store.conn,
+            ids[2],
+            &schema_4_rows(&scenarios[2].0, &scenarios[2].1),
+        );
+        store
+            .conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .unwrap();
+        delete(&store, ids[2]);
+        assert_eq!(count(&store.conn, "node_set"), 1);
+        assert_eq!(
+            count(&store.conn, "edge_set_edge"),
+            scenarios[3].0.edge_count() as i64
+        );
+        assert_eq!(
+            count(&store.conn, "edge_set_in"),
+            count(&store.conn, "edge_set_edge")
+        );
+        delete(&store, ids[3]);
+        for table in STORED_TABLES {
+            assert_eq!(count(&store.conn, table), 0, "{table}");
+        }
+        assert_intact(&store);
+    }
+
+    /// A database of schema `version` (3 to 5) holding the scenarios as that schema stored
+    /// them, each content recorded twice for the first: snapshots 1 and 2 share content 1.
+    fn old_database(path: &Path, version: usize, scenarios: &[(LineageGraph, Vec<Finding>)]) {
+        use rusqlite::types::Value;
+        let mut conn = Connection::open(path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for script in &MIGRATIONS[..version] {
+            tx.execute_batch(script).unwrap();
+        }
+        let contents: Vec<usize> = std::iter::once(0).chain(0..scenarios.len()).collect();
+        for (content, (graph, findings)) in scenarios.iter().enumerate() {
+            let content = content as i64 + 1;
+            tx.execute(
+                "INSERT INTO content (id, hash) VALUES (?1, ?2)",
+                params![content, format!("xxh3-128:old{content}")],
+            )
+            .unwrap();
+            let rows = schema_4_rows(graph, findings);
+            let insert = |table: &str, rows: &[Row]| {
+                for row in rows {
+                    let mut values = vec![Value::Integer(content)];
+                    values.extend(row.iter().cloned());
+                    let marks = vec!["?"; values.len()].join(",");
+                    tx.execute(
+                        &format!("INSERT INTO {table} VALUES ({marks})"),
+                        rusqlite::params_from_iter(values),
+                    )
+                    .unwrap();
+                }
+            };
+            insert("content_node", &rows.nodes);
+            insert("content_edge", &rows.edges);
+            insert("content_finding", &rows.findings);
+        }
+        if version >= 4 {
+            tx.execute_batch(
+                "INSERT INTO content_edge_in SELECT content_id, target, source FROM content_edge
+                 ORDER BY content_id, target, source",
+            )
+            .unwrap();
+        }
+        for (i, &content) in contents.iter().enumerate() {
+            let (graph, findings) = &scenarios[content];
+            tx.execute(
+                "INSERT INTO snapshot (id, created_at, root, tool_version, node_count, edge_count,
+                     finding_count, log_records, malformed_records, command, failed, content_id)
+                 VALUES (?1, '2026-11-01T00:00:00Z', 'deployment', '0.1.0', ?2, ?3, ?4, 7, 1,
+                     'scan', 0, ?5)",
+                params![
+                    i as i64 + 1,
+                    graph.node_count() as i64,
+                    graph.edge_count() as i64,
+                    findings.len() as i64,
+                    content as i64 + 1
+                ],
+            )
+            .unwrap();
+        }
+        tx.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+
+    fn a_database_is_upgraded_and_reads_as_before(version: usize) {
+        let fx = fixture();
+        let scenarios = scenarios(&fx);
+        let path = fx.dir.path().join(format!("v{version}.db"));
+        old_database(&path, version, &scenarios);
+        let contents: Vec<usize> = std::iter::once(0).chain(0..scenarios.len()).collect();
+        // The same scans recorded by this lintage, to compare reads with.
+        let fresh_path = fx.dir.path().join("fresh.db");
+        let mut fresh = Store::open(&fresh_path).unwrap();
+        for &content in &contents {
+            let (graph, findings) = &scenarios[content];
+            fresh.record(&input_of(graph, findings)).unwrap();
+        }
+
+        let store = Store::open_read_only(&path).unwrap();
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
+        assert_intact(&store);
+        for (i, &content) in contents.iter().enumerate() {
+            let id = i as i64 + 1;
+            let (graph, findings) = &scenarios[content];
+            assert_rows(&store.conn, id, &schema_4_rows(graph, findings));
+            let (upgraded, recorded) = (store.load(id).unwrap(), fresh.load(id).unwrap());
+            assert_eq!(upgraded.nodes, recorded.nodes, "snapshot {id}");
+            assert_eq!(upgraded.edges, recorded.edges, "snapshot {id}");
+            assert_eq!(upgraded.findings, recorded.findings, "snapshot {id}");
+            assert_eq!(store.load_edges(id).unwrap(), recorded.edges);
+            for node in store.node_ids(id).unwrap() {
+                assert!(store.has_node(id, &node).unwrap());
+                for down in [true, false] {
+                    assert_eq!(
+                        store.hops(id, &node, down).unwrap(),
+                        fresh.hops(id, &node, down).unwrap(),
+                        "{node} {down}"
+                    );
+                }
+            }
+            for down in [true, false] {
+                assert_eq!(
+                    store.all_hops(id, down).unwrap(),
+                    fresh.all_hops(id, down).unwrap()
+                );
+            }
+        }
+        // Each content's rows became sets of its own, with no hash.
+        let conn = &store.conn;
+        for table in ["content", "node_set", "edge_set", "finding_set"] {
+            assert_eq!(count(conn, table), scenarios.len() as i64, "{table}");
+        }
+        let hashed: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(hash) FROM node_set) + (SELECT count(hash) FROM edge_set)
+                     + (SELECT count(hash) FROM finding_set)",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(hashed, 0);
+        assert_eq!(count(conn, "edge_set_in"), count(conn, "edge_set_edge"));
         drop(store);
 
-        // The same scan again shares the upgraded content; deleting both snapshots deletes it
-        // with its `content_edge_in` rows.
+        // A new scan shares none of them; deleting every snapshot deletes every row.
         let mut store = Store::open(&path).unwrap();
-        let again = store.record(&fx.input()).unwrap();
-        assert_eq!(
-            store.find_content(again).unwrap(),
-            store.find_content(id).unwrap()
-        );
+        let (graph, findings) = &scenarios[0];
+        let again = store.record(&input_of(graph, findings)).unwrap();
+        let parts = store.parts(again).unwrap();
+        assert!(parts.content > scenarios.len() as i64);
+        assert!(parts.edges > scenarios.len() as i64);
+        assert_rows(&store.conn, again, &schema_4_rows(graph, findings));
+        assert_intact(&store);
         store.conn.execute("DELETE FROM snapshot", []).unwrap();
-        for table in ["content", "content_edge", "content_edge_in"] {
-            let left: i64 = store
-                .conn
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-                    row.get(0)
-                })
-                .unwrap();
-            assert_eq!(left, 0, "{table}");
+        for table in STORED_TABLES {
+            assert_eq!(count(&store.conn, table), 0, "{table}");
         }
         assert_intact(&store);
     }
@@ -1604,15 +2131,15 @@ mod tests {
         };
         assert_eq!(count(&store, "SELECT count(*) FROM content"), 1);
         let edges = fx.analysis.graph.edge_count() as i64;
-        assert_eq!(count(&store, "SELECT count(*) FROM content_edge"), edges);
-        assert_eq!(count(&store, "SELECT count(*) FROM content_edge_in"), edges);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge_set_edge"), edges);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge_set_in"), edges);
         assert_eq!(count(&store, "SELECT count(*) FROM edge"), 2 * edges);
         assert_eq!(
             store.load(first).unwrap().edges,
             store.load(second).unwrap().edges
         );
 
-        // Other findings: another content, the graph rows written again.
+        // Other findings: another content, which shares the graph's node and edge sets.
         let fewer = &fx.analysis.outcome.findings[1..];
         let third = store
             .record(&SnapshotInput {
@@ -1621,6 +2148,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(count(&store, "SELECT count(*) FROM content"), 2);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge_set_edge"), edges);
         assert_eq!(store.load(third).unwrap().findings.len(), fewer.len());
 
         // The views follow deletions at once; the content goes with its last snapshot, with
@@ -1640,14 +2168,14 @@ mod tests {
             .execute("DELETE FROM snapshot WHERE id = ?1", [second])
             .unwrap();
         assert_eq!(count(&store, "SELECT count(*) FROM content"), 1);
-        assert_eq!(count(&store, "SELECT count(*) FROM content_edge"), edges);
-        assert_eq!(count(&store, "SELECT count(*) FROM content_edge_in"), edges);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge_set_edge"), edges);
+        assert_eq!(count(&store, "SELECT count(*) FROM edge_set_in"), edges);
         assert_eq!(
-            count(&store, "SELECT count(*) FROM content_finding"),
+            count(&store, "SELECT count(*) FROM finding_set_finding"),
             fewer.len() as i64
         );
         assert_eq!(
-            count(&store, "SELECT count(*) FROM content_node"),
+            count(&store, "SELECT count(*) FROM node_set_node"),
             fx.analysis.graph.node_count() as i64
         );
         assert_eq!(store.load(third).unwrap().findings.len(), fewer.len());
@@ -1659,7 +2187,7 @@ mod tests {
         let graph = &fx.analysis.graph;
         let findings = &fx.analysis.outcome.findings;
         let hash = |graph: &LineageGraph, findings: &[Finding]| {
-            content::Content::of(graph, findings).hash()
+            content::Content::of(graph, findings).hashes().content
         };
         let base = hash(graph, findings);
         assert_eq!(base, hash(graph, findings));
