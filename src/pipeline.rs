@@ -43,18 +43,29 @@ pub struct Analysis {
     pub settings: Settings,
     /// Every file read, relative to the root, with its size and content hash.
     pub inputs: Vec<InputFile>,
-    /// What this scan read from line logs, for the next scan's read cache.
-    pub reads: Vec<ingest::cache::CachedRead>,
+    /// What the next scan's caches need of this one; `None` when the caller took it as soon
+    /// as the files were read (see `analyze_with_cache`).
+    pub cache_rows: Option<CacheRows>,
     /// How many line logs came from the read cache.
     pub reuse: ingest::ReuseCounts,
-    /// What this scan parsed of manifest files, for the next scan's manifest cache.
-    pub manifest_reads: Vec<ingest::cache::CachedManifest>,
     /// How many manifest files came from the manifest cache.
     pub manifest_reuse: ingest::ManifestReuse,
-    /// Every file read as a possible manifest (the manifest cache keeps their rows).
-    pub manifest_paths: Vec<String>,
     /// subject of a finding -> (manifest file, line) where that node is declared.
     pub subject_locations: BTreeMap<String, (String, usize)>,
+}
+
+/// What a scan read that the next scan's caches keep: its new rows, and which files there
+/// are (the caches forget the rows of the others).
+#[derive(Debug, Default)]
+pub struct CacheRows {
+    /// Line logs read now (not those taken whole from the read cache).
+    pub reads: Vec<ingest::cache::CachedRead>,
+    /// Manifest files parsed now.
+    pub manifests: Vec<ingest::cache::CachedManifest>,
+    /// Every file read as a possible manifest, whatever it gave.
+    pub manifest_paths: Vec<String>,
+    /// Every input file (manifests and logs).
+    pub inputs: Vec<String>,
 }
 
 pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
@@ -62,15 +73,18 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
         reads: ingest::cache::ReadCache::default,
         manifests: ingest::cache::ManifestCache::default,
     };
-    analyze_with_cache(root, options, caches)
+    analyze_with_cache(root, options, caches, Some)
 }
 
 /// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew,
-/// and of manifest files that are unchanged; `caches` gives those reads.
+/// and of manifest files that are unchanged; `caches` gives those reads. `read` gets the
+/// rows for the next scan's caches as soon as the files are read, so that they can be
+/// written while the graph is built; what it gives back is kept in `Analysis::cache_rows`.
 pub fn analyze_with_cache<R, M>(
     root: &Path,
     options: &ScanOptions,
     caches: ingest::Caches<R, M>,
+    read: impl FnOnce(CacheRows) -> Option<CacheRows>,
 ) -> Result<Analysis, Error>
 where
     R: FnOnce() -> ingest::cache::ReadCache,
@@ -96,11 +110,14 @@ where
         caches,
         options.progress.as_deref(),
     )?;
-    let reads = std::mem::take(&mut facts.reads);
     let reuse = facts.reuse;
-    let manifest_reads = std::mem::take(&mut facts.manifest_reads);
     let manifest_reuse = facts.manifest_reuse;
-    let manifest_paths = std::mem::take(&mut facts.manifest_paths);
+    let cache_rows = read(CacheRows {
+        reads: std::mem::take(&mut facts.reads),
+        manifests: std::mem::take(&mut facts.manifest_reads),
+        manifest_paths: std::mem::take(&mut facts.manifest_paths),
+        inputs: facts.inputs.iter().map(|i| i.path.clone()).collect(),
+    });
     let mut summary = Summary {
         manifests: facts.manifests.len(),
         manifest_files: facts.manifest_files.len(),
@@ -123,11 +140,9 @@ where
     crate::timings::phase("policy, locations");
     Ok(Analysis {
         inputs,
-        reads,
+        cache_rows,
         reuse,
-        manifest_reads,
         manifest_reuse,
-        manifest_paths,
         subject_locations,
         graph,
         outcome,

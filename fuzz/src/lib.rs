@@ -544,11 +544,9 @@ fn analyse(names: &[String; 6]) -> Option<Analysis> {
         skipped: Vec::new(),
         settings,
         inputs: Vec::new(),
-        reads: Vec::new(),
+        cache_rows: None,
         reuse: ReuseCounts::default(),
-        manifest_reads: Vec::new(),
         manifest_reuse: Default::default(),
-        manifest_paths: Vec::new(),
         subject_locations,
     })
 }

@@ -39,15 +39,20 @@ pub fn run(args: CheckArgs) -> Outcome {
             ));
         }
     };
-    let analysis = common::analyze_cached(&args.input, &args.store)?;
+    let (analysis, caches) = common::analyze_cached(&args.input, &args.store)?;
     let status = BaselineStatus::compare(&analysis.outcome.findings, &accepted);
     let root = common::root_label(&args.input.dir);
     let mut report = common::scan_report(&analysis, &root, args.output.fail_on);
     report.baseline = Some(&status);
     let (input, store, output) = (&args.input, &args.store, &args.output);
-    let recording = common::Recording::After;
-    let failed =
-        common::report_and_record(&report, &analysis, input, store, output, "check", recording)?;
+    let recorder = common::Recorder {
+        input,
+        store,
+        command: "check",
+        recording: common::Recording::After,
+        caches,
+    };
+    let failed = common::report_and_record(&report, &analysis, output, recorder)?;
     Ok(if failed {
         ExitCode::from(1)
     } else {

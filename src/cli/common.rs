@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::{CliError, ColorChoice, FailOn, use_color};
 use lintage::finding::Severity;
-use lintage::pipeline::{self, Analysis, ScanOptions};
+use lintage::pipeline::{self, Analysis, CacheRows, ScanOptions};
 use lintage::report::{self, ScanReport};
 use lintage::store::{SnapshotInput, Store};
 use lintage::time::Timestamp;
@@ -84,11 +84,45 @@ pub fn analyze(input: &InputArgs) -> Result<Analysis, CliError> {
     Ok(pipeline::analyze(&input.dir, &options)?)
 }
 
-/// `analyze`, reusing the read cache of the snapshot database (unless `--no-store`): line
-/// logs that did not change since the last scan of this deployment are not read again, and
-/// logs that grew are read from where they ended. A database that cannot be read only costs
-/// the speed-up.
-pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, CliError> {
+/// The caches being written on a thread of their own while the graph is built and the rules
+/// run; it gives the store back for the snapshot. Dropped unfinished (the command failed
+/// before recording), it still waits for the write, so that the process never ends in the
+/// middle of it.
+pub struct CacheWrite(Option<std::thread::JoinHandle<Result<Store, CliError>>>);
+
+impl CacheWrite {
+    /// The store, once the caches are written.
+    fn finish(mut self) -> Result<Store, CliError> {
+        match self.0.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Err(CliError("the cache write was already finished".into())),
+        }
+    }
+}
+
+impl Drop for CacheWrite {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `analyze`, reusing the caches of the snapshot database (unless `--no-store`): line logs
+/// that did not change since the last scan of this deployment are not read again, logs that
+/// grew are read from where they ended, and manifest files whose bytes did not change are not
+/// parsed again. A database that cannot be read only costs the speed-up.
+///
+/// When the database exists, the caches' new rows are written as soon as the files are read,
+/// beside the rest of the analysis; `record` then takes the store from that write. (A first
+/// scan writes them with its snapshot, so that a scan that fails before recording leaves no
+/// database behind.)
+pub fn analyze_cached(
+    input: &InputArgs,
+    store: &StoreArgs,
+) -> Result<(Analysis, Option<CacheWrite>), CliError> {
     let progress = std::sync::Arc::new(lintage::ingest::pipeline::Progress::default());
     let options = ScanOptions {
         strict: input.strict,
@@ -112,9 +146,36 @@ pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, 
             None => Default::default(),
         },
     };
+    let mut writing = None;
+    let write_early = |rows: CacheRows| {
+        let early = !store.no_store && store.db.is_file() && lintage::threads::count() > 1;
+        if !early {
+            return Some(rows);
+        }
+        let (sender, receiver) = std::sync::mpsc::channel::<CacheRows>();
+        let (db, root) = (store.db.clone(), root.clone());
+        let spawned = std::thread::Builder::new().spawn(move || {
+            let mut db = Store::open(&db)?;
+            if let Ok(rows) = receiver.recv() {
+                save_cache_rows(&mut db, &root, &rows)?;
+            }
+            Ok(db)
+        });
+        let Ok(thread) = spawned else {
+            return Some(rows);
+        };
+        match sender.send(rows) {
+            Ok(()) => {
+                writing = Some(CacheWrite(Some(thread)));
+                None
+            }
+            // The thread ended before it took them: they are written with the snapshot.
+            Err(std::sync::mpsc::SendError(rows)) => Some(rows),
+        }
+    };
     lintage::timings::phase("start");
     let bar = super::progress::Bar::start(&progress, input.quiet);
-    let analysis = pipeline::analyze_with_cache(&input.dir, &options, caches);
+    let analysis = pipeline::analyze_with_cache(&input.dir, &options, caches, write_early);
     drop(bar);
     let analysis = analysis?;
     let (reuse, manifests) = (analysis.reuse, analysis.manifest_reuse);
@@ -134,7 +195,14 @@ pub fn analyze_cached(input: &InputArgs, store: &StoreArgs) -> Result<Analysis, 
             manifests.parsed
         );
     }
-    Ok(analysis)
+    Ok((analysis, writing))
+}
+
+/// Writes the caches' rows of one scan of `root`.
+fn save_cache_rows(db: &mut Store, root: &str, rows: &CacheRows) -> Result<(), CliError> {
+    db.save_reads(root, &rows.reads, &rows.inputs)?;
+    db.save_manifests(root, &rows.manifests, &rows.manifest_paths)?;
+    Ok(())
 }
 
 /// How snapshots name a deployment: its canonical absolute path.
@@ -155,6 +223,17 @@ pub enum Recording {
     After,
 }
 
+/// How a command records its snapshot.
+pub struct Recorder<'a> {
+    pub input: &'a InputArgs,
+    pub store: &'a StoreArgs,
+    /// `scan` or `check`, as the snapshot's `command` says.
+    pub command: &'a str,
+    pub recording: Recording,
+    /// The caches' write, when `analyze_cached` began it early.
+    pub caches: Option<CacheWrite>,
+}
+
 /// Writes the report and records the snapshot; returns whether the command fails (a finding
 /// at or above `--fail-on`). The `-o` file is opened first, so a path that cannot be written
 /// records nothing. An error writing the report is the one returned; a store that cannot be
@@ -162,15 +241,19 @@ pub enum Recording {
 pub fn report_and_record(
     report: &ScanReport<'_>,
     analysis: &Analysis,
-    input: &InputArgs,
-    store: &StoreArgs,
     output: &OutputArgs,
-    command: &str,
-    recording: Recording,
+    recorder: Recorder<'_>,
 ) -> Result<bool, CliError> {
     let failed = analysis.outcome.findings.iter().any(|f| report.fails(f));
     let destination = super::Destination::open(output.output.as_ref())?;
-    let record = || record(analysis, input, store, command, failed);
+    let recording = recorder.recording;
+    // Taken by whichever call below records (a `Mutex`, so that the closure can be called
+    // from another thread, or here if the system refuses one).
+    let recorder = std::sync::Mutex::new(Some(recorder));
+    let record = || match recorder.lock().ok().and_then(|mut r| r.take()) {
+        Some(recorder) => record(analysis, recorder, failed),
+        None => Ok(None),
+    };
     if recording == Recording::After {
         write_report(report, analysis, output, destination)?;
         record()?;
@@ -196,15 +279,23 @@ pub fn report_and_record(
 /// whether the command exits 1.
 pub fn record(
     analysis: &Analysis,
-    input: &InputArgs,
-    store: &StoreArgs,
-    command: &str,
+    recorder: Recorder<'_>,
     failed: bool,
 ) -> Result<Option<i64>, CliError> {
+    let Recorder {
+        input,
+        store,
+        command,
+        caches,
+        ..
+    } = recorder;
     if store.no_store {
         return Ok(None);
     }
-    let mut db = Store::open(&store.db)?;
+    let mut db = match caches {
+        Some(caches) => caches.finish()?,
+        None => Store::open(&store.db)?,
+    };
     let inputs: Vec<lintage::store::InputFile> = analysis
         .inputs
         .iter()
@@ -221,9 +312,9 @@ pub fn record(
         log_records: analysis.summary.log_records,
         malformed_records: analysis.summary.malformed_records,
     })?;
-    let present: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
-    db.save_reads(&root, &analysis.reads, &present)?;
-    db.save_manifests(&root, &analysis.manifest_reads, &analysis.manifest_paths)?;
+    if let Some(rows) = &analysis.cache_rows {
+        save_cache_rows(&mut db, &root, rows)?;
+    }
     Ok(Some(id))
 }
 

@@ -18,13 +18,18 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> Outcome {
-    let analysis = common::analyze_cached(&args.input, &args.store)?;
+    let (analysis, caches) = common::analyze_cached(&args.input, &args.store)?;
     let root = common::root_label(&args.input.dir);
     let report = common::scan_report(&analysis, &root, args.output.fail_on);
     let (input, store, output) = (&args.input, &args.store, &args.output);
-    let recording = common::Recording::Beside;
-    let failed =
-        common::report_and_record(&report, &analysis, input, store, output, "scan", recording)?;
+    let recorder = common::Recorder {
+        input,
+        store,
+        command: "scan",
+        recording: common::Recording::Beside,
+        caches,
+    };
+    let failed = common::report_and_record(&report, &analysis, output, recorder)?;
     lintage::timings::phase("report and snapshot");
     // The process ends next and the system takes its memory back at once; freeing a large
     // graph piece by piece costs more than a re-scan's snapshot (10 ms on 50 000 edges).
