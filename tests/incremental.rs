@@ -348,3 +348,40 @@ fn a_broken_manifest_is_never_cached_and_fails_every_scan_until_fixed() {
     d.file("m.yaml", "kind: model\nname: scorer\noutputs: [t3]\n");
     assert_eq!(scan().code, 0);
 }
+
+#[test]
+fn a_grown_log_whose_cache_entry_is_damaged_is_read_again_whole() {
+    let d = Deployment::new();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("cache.db").display().to_string();
+    d.file(
+        "m.yaml",
+        "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\n",
+    )
+    .file("logs/a.jsonl", lines(0..2_000, "t"));
+    let scans = Scans { d: &d, db };
+    scans.agree();
+    let mut grown = lines(0..2_000, "t");
+    for (round, blob) in [
+        "substr(edges, 1, length(edges) / 2)",
+        "edges || x'00'",
+        "x''",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        damage_cache(&scans.db, blob);
+        // The new lines would be read from where the last read ended; the damaged edges of the
+        // earlier lines cannot be used, so the file is read whole, and the report still agrees.
+        let start = 2_000 + 100 * round as u32;
+        grown.push_str(&lines(start..start + 100, "t"));
+        d.file("logs/a.jsonl", &grown);
+        let again = scans.agree();
+        assert!(again.contains("log files 1 read whole;"), "{blob}: {again}");
+        let next = scans.agree();
+        assert!(
+            next.contains("log files 1 unchanged, 0 read whole"),
+            "{blob}: {next}"
+        );
+    }
+}

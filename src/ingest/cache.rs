@@ -65,7 +65,38 @@ pub struct CachedRead {
     pub stats: LogStats,
     /// The distinct edges the file gave, as observations of file 0 (`edges_of` gives them
     /// the file's index in a scan).
-    pub edges: ObservedEdges,
+    pub edges: CachedEdges,
+}
+
+/// A cached file's edges: a read's own, or as the store keeps them, decoded only when a scan
+/// needs them (for a grown file, while its new lines are read).
+#[derive(Clone)]
+pub enum CachedEdges {
+    Decoded(ObservedEdges),
+    /// `decode` makes the table of `blob`, or `None` when the blob is damaged.
+    Encoded {
+        blob: Vec<u8>,
+        decode: fn(&[u8]) -> Option<ObservedEdges>,
+    },
+}
+
+impl std::fmt::Debug for CachedEdges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CachedEdges::Decoded(edges) => f.debug_tuple("Decoded").field(edges).finish(),
+            CachedEdges::Encoded { blob, .. } => write!(f, "Encoded({} bytes)", blob.len()),
+        }
+    }
+}
+
+impl CachedEdges {
+    /// The edges, as observations of file 0; `None` when they do not decode.
+    pub fn decode(self) -> Option<ObservedEdges> {
+        match self {
+            CachedEdges::Decoded(edges) => Some(edges),
+            CachedEdges::Encoded { blob, decode } => decode(&blob),
+        }
+    }
 }
 
 impl CachedRead {
@@ -85,18 +116,18 @@ impl CachedRead {
             end,
             digest,
             stats,
-            edges: edges.clone(),
+            edges: CachedEdges::Decoded(edges.clone()),
         }
     }
+}
 
-    /// The cached edges, as observations of file `file_index`.
-    pub fn edges_of(self, file_index: usize) -> ObservedEdges {
-        let mut edges = self.edges;
-        if file_index != 0 {
-            edges.set_file(file_index);
-        }
-        edges
+/// `edges` (cached, as observations of file 0) as observations of file `file_index`.
+pub fn edges_of(edges: CachedEdges, file_index: usize) -> Option<ObservedEdges> {
+    let mut edges = edges.decode()?;
+    if file_index != 0 {
+        edges.set_file(file_index);
     }
+    Some(edges)
 }
 
 /// What to do with a file the cache knows.

@@ -763,14 +763,18 @@ fn read_line_logs(
         };
         let before = match (reuse, cached) {
             (cache::Reuse::Whole, Some(cached)) => {
-                stats.absorb(cached.stats.clone());
-                facts.inputs.push(InputFile {
-                    path: file.display.clone(),
-                    digest: cached.digest.clone(),
-                });
-                facts.reuse.unchanged += 1;
-                edges.merge_from(cached.edges_of(index));
-                continue;
+                // A blob that does not decode is no cache: the file is read whole.
+                if let Some(cached_edges) = cache::edges_of(cached.edges, index) {
+                    stats.absorb(cached.stats);
+                    facts.inputs.push(InputFile {
+                        path: file.display.clone(),
+                        digest: cached.digest,
+                    });
+                    facts.reuse.unchanged += 1;
+                    edges.merge_from(cached_edges);
+                    continue;
+                }
+                None
             }
             (cache::Reuse::Append, cached) => cached,
             _ => None,
@@ -786,10 +790,74 @@ fn read_line_logs(
         });
         context.push((key, state, before));
     }
-    for ((log, read), (key, state, before)) in line_logs
+    // The cached edges of grown files are decoded while their new lines are read.
+    let (befores, mut decoded): (Vec<_>, Vec<_>) = context
+        .iter_mut()
+        .map(|(_, _, before)| match before {
+            Some(before) => {
+                let edges = std::mem::replace(
+                    &mut before.edges,
+                    cache::CachedEdges::Decoded(ObservedEdges::default()),
+                );
+                (Some(edges), None)
+            }
+            None => (None, None),
+        })
+        .unzip();
+    let any_before = befores.iter().any(Option::is_some);
+    // In a `Mutex`, so that what a thread that could not be spawned did not take is decoded
+    // here.
+    let befores = std::sync::Mutex::new(befores);
+    let decode_all = || {
+        let mut befores = befores
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        befores
+            .iter_mut()
+            .zip(&line_logs)
+            .map(|(edges, log)| edges.take().map(|e| cache::edges_of(e, log.index)))
+            .collect::<Vec<_>>()
+    };
+    let mut reads = std::thread::scope(|scope| {
+        let beside = (crate::threads::count() > 1 && any_before)
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, decode_all)
+                    .ok()
+            })
+            .flatten();
+        let reads = pipeline::read(&line_logs, progress);
+        decoded = match beside {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => decode_all(),
+        };
+        reads
+    });
+    // A grown file whose cached edges do not decode is read again, whole.
+    let damaged: Vec<usize> = decoded
         .iter()
-        .zip(pipeline::read(&line_logs, progress))
-        .zip(context)
+        .enumerate()
+        .filter(|(_, d)| matches!(d, Some(None)))
+        .map(|(i, _)| i)
+        .collect();
+    if !damaged.is_empty() {
+        let again: Vec<pipeline::LineLog> = damaged
+            .iter()
+            .map(|&i| pipeline::LineLog {
+                resume: None,
+                ..line_logs[i].clone()
+            })
+            .collect();
+        for (&i, read) in damaged.iter().zip(pipeline::read(&again, progress)) {
+            reads[i] = read;
+            context[i].2 = None;
+            decoded[i] = None;
+        }
+    }
+    for (((log, read), (key, state, before)), decoded) in
+        line_logs.iter().zip(reads).zip(context).zip(decoded)
     {
         let mut read = match read {
             Ok(read) => read,
@@ -798,16 +866,14 @@ fn read_line_logs(
                 continue;
             }
         };
-        if let Some(before) = before {
+        if let (Some(before), Some(Some(mut all))) = (before, decoded) {
             // Appended: what was read before, and the new lines (merged into the larger).
-            let stats_before = before.stats.clone();
-            let mut all = before.edges_of(log.index);
             if all.len() < read.edges.len() {
                 std::mem::swap(&mut all, &mut read.edges);
             }
             all.merge_from(std::mem::take(&mut read.edges));
             read.edges = all;
-            read.stats.absorb(stats_before);
+            read.stats.absorb(before.stats);
             read.stats.trim_samples();
             facts.reuse.appended += 1;
         } else {

@@ -17,7 +17,7 @@ use crate::time::{RecentDate, Timestamp, Window};
 const SQL_CACHE_LIMIT: usize = 10_000;
 
 /// The time window and field names a log is read with.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LogOptions<'a> {
     pub fields: &'a FieldMap,
     /// Tried first for SQL in `query` fields.

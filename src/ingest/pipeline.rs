@@ -37,7 +37,7 @@ const LIMITS: Limits = Limits {
 pub const MAX_LINE_BYTES: usize = 16 << 20;
 
 /// How the lines of one file are read.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum LineFormat<'a> {
     Native {
         options: ndjson::LogOptions<'a>,
@@ -65,6 +65,7 @@ pub enum LineFormat<'a> {
 }
 
 /// A line log to read.
+#[derive(Debug, Clone)]
 pub struct LineLog<'a> {
     pub path: PathBuf,
     pub display: String,

@@ -217,10 +217,14 @@ mod tests {
             crate::ingest::LogStats::default(),
             &observed,
         );
-        let decoded = decode(&encode(&read.edges)).unwrap();
-        assert_eq!(decoded.sorted(), observed.sorted());
-        // Given the file's place in a later scan.
-        let moved = read.edges_of(3).sorted();
+        let crate::ingest::cache::CachedEdges::Decoded(edges) = &read.edges else {
+            panic!("a read's own edges are decoded");
+        };
+        let blob = encode(edges);
+        assert_eq!(decode(&blob).unwrap().sorted(), observed.sorted());
+        // As the store loads them, and given the file's place in a later scan.
+        let loaded = crate::ingest::cache::CachedEdges::Encoded { blob, decode };
+        let moved = crate::ingest::cache::edges_of(loaded, 3).unwrap().sorted();
         assert!(moved.iter().all(|(_, _, _, o)| o.file == 3));
         assert_eq!(moved.len(), observed.sorted().len());
     }

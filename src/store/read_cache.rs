@@ -8,13 +8,14 @@ use rusqlite::{TransactionBehavior, params};
 
 use super::{Store, StoreError, edge_blob, int, on_error};
 use crate::ingest::LogStats;
-use crate::ingest::cache::{CachedRead, FileState, ReadCache};
+use crate::ingest::cache::{CachedEdges, CachedRead, FileState, ReadCache};
 use crate::ingest::digest::{FileDigest, HashState};
 use crate::ingest::pipeline::Resume;
 
 impl Store {
-    /// What earlier scans of `root` read, by path. A row whose edges do not decode is left
-    /// out, so that its file is read again.
+    /// What earlier scans of `root` read, by path. A row whose edges are no blob is left
+    /// out, so that its file is read again (as is one whose blob does not decode, when the
+    /// scan decodes it).
     pub fn load_read_cache(&self, root: &str) -> Result<ReadCache, StoreError> {
         let mut files: HashMap<String, CachedRead> = HashMap::new();
         let mut rows = self
@@ -28,9 +29,13 @@ impl Store {
             .map_err(on_error(&self.path, "cannot read the read cache"))?;
         let reads = rows
             .query_map(params![root], |row| {
-                let edges = row.get_ref(15)?.as_blob().ok().and_then(edge_blob::decode);
-                let Some(edges) = edges else {
+                // Decoded when the scan needs it; one that does not decode then is read again.
+                let Ok(blob) = row.get_ref(15)?.as_blob() else {
                     return Ok(None);
+                };
+                let edges = CachedEdges::Encoded {
+                    blob: blob.to_vec(),
+                    decode: edge_blob::decode,
                 };
                 let path: String = row.get(0)?;
                 let samples: String = row.get(14)?;
@@ -148,7 +153,10 @@ impl Store {
                     int(read.stats.outside_window),
                     int(read.stats.ignored),
                     samples,
-                    edge_blob::encode(&read.edges),
+                    match &read.edges {
+                        CachedEdges::Decoded(edges) => edge_blob::encode(edges),
+                        CachedEdges::Encoded { blob, .. } => blob.clone(),
+                    },
                 ])
                 .map_err(err("cannot save the read cache"))?;
             }
