@@ -158,6 +158,7 @@ pub fn analyze_cached(
             let mut db = Store::open(&db)?;
             if let Ok(rows) = receiver.recv() {
                 save_cache_rows(&mut db, &root, &rows)?;
+                db.checkpoint()?;
             }
             Ok(db)
         });

@@ -433,6 +433,14 @@ impl Store {
         Ok(store)
     }
 
+    /// Copies what the write-ahead log holds into the database file, as far as no reader
+    /// still needs it, so that closing the store later has less to copy.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|e| self.error("cannot copy the write-ahead log into the database", e))
+    }
+
     /// The database file this store reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
