@@ -63,40 +63,8 @@ pub struct CachedRead {
     pub end: Resume,
     pub digest: FileDigest,
     pub stats: LogStats,
-    /// The distinct edges the file gave, as observations of file 0 (`edges_of` gives them
-    /// the file's index in a scan).
-    pub edges: CachedEdges,
-}
-
-/// A cached file's edges: a read's own, or as the store keeps them, decoded only when a scan
-/// needs them (for a grown file, while its new lines are read).
-#[derive(Clone)]
-pub enum CachedEdges {
-    Decoded(ObservedEdges),
-    /// `decode` makes the table of `blob`, or `None` when the blob is damaged.
-    Encoded {
-        blob: Vec<u8>,
-        decode: fn(&[u8]) -> Option<ObservedEdges>,
-    },
-}
-
-impl std::fmt::Debug for CachedEdges {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CachedEdges::Decoded(edges) => f.debug_tuple("Decoded").field(edges).finish(),
-            CachedEdges::Encoded { blob, .. } => write!(f, "Encoded({} bytes)", blob.len()),
-        }
-    }
-}
-
-impl CachedEdges {
-    /// The edges, as observations of file 0; `None` when they do not decode.
-    pub fn decode(self) -> Option<ObservedEdges> {
-        match self {
-            CachedEdges::Decoded(edges) => Some(edges),
-            CachedEdges::Encoded { blob, decode } => decode(&blob),
-        }
-    }
+    /// The distinct edges the file gave, encoded (`edge_blob`); `edges_of` decodes them.
+    pub encoded_edges: Vec<u8>,
 }
 
 impl CachedRead {
@@ -116,14 +84,20 @@ impl CachedRead {
             end,
             digest,
             stats,
-            edges: CachedEdges::Decoded(edges.clone()),
+            encoded_edges: super::edge_blob::encode(edges),
         }
+    }
+
+    /// The cached edges as observations of file `file_index`; `None` when they do not decode
+    /// (a damaged cache, which is no cache).
+    pub fn edges_of(&self, file_index: usize) -> Option<ObservedEdges> {
+        edges_of(&self.encoded_edges, file_index)
     }
 }
 
-/// `edges` (cached, as observations of file 0) as observations of file `file_index`.
-pub fn edges_of(edges: CachedEdges, file_index: usize) -> Option<ObservedEdges> {
-    let mut edges = edges.decode()?;
+/// Encoded edges (`edge_blob`) as observations of file `file_index`.
+pub fn edges_of(encoded: &[u8], file_index: usize) -> Option<ObservedEdges> {
+    let mut edges = super::edge_blob::decode(encoded)?;
     if file_index != 0 {
         edges.set_file(file_index);
     }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod csv_log;
 pub mod dbt;
 pub mod digest;
+pub mod edge_blob;
 mod edges;
 pub mod flat_json;
 pub mod manifest;
@@ -764,7 +765,7 @@ fn read_line_logs(
         let before = match (reuse, cached) {
             (cache::Reuse::Whole, Some(cached)) => {
                 // A blob that does not decode is no cache: the file is read whole.
-                if let Some(cached_edges) = cache::edges_of(cached.edges, index) {
+                if let Some(cached_edges) = cached.edges_of(index) {
                     stats.absorb(cached.stats);
                     facts.inputs.push(InputFile {
                         path: file.display.clone(),
@@ -791,34 +792,15 @@ fn read_line_logs(
         context.push((key, state, before));
     }
     // The cached edges of grown files are decoded while their new lines are read.
-    let (befores, mut decoded): (Vec<_>, Vec<_>) = context
-        .iter_mut()
-        .map(|(_, _, before)| match before {
-            Some(before) => {
-                let edges = std::mem::replace(
-                    &mut before.edges,
-                    cache::CachedEdges::Decoded(ObservedEdges::default()),
-                );
-                (Some(edges), None)
-            }
-            None => (None, None),
-        })
-        .unzip();
-    let any_before = befores.iter().any(Option::is_some);
-    // In a `Mutex`, so that what a thread that could not be spawned did not take is decoded
-    // here.
-    let befores = std::sync::Mutex::new(befores);
     let decode_all = || {
-        let mut befores = befores
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        befores
-            .iter_mut()
+        context
+            .iter()
             .zip(&line_logs)
-            .map(|(edges, log)| edges.take().map(|e| cache::edges_of(e, log.index)))
+            .map(|((_, _, before), log)| before.as_ref().map(|b| b.edges_of(log.index)))
             .collect::<Vec<_>>()
     };
-    let mut reads = std::thread::scope(|scope| {
+    let any_before = context.iter().any(|(_, _, before)| before.is_some());
+    let (mut reads, mut decoded) = std::thread::scope(|scope| {
         let beside = (crate::threads::count() > 1 && any_before)
             .then(|| {
                 std::thread::Builder::new()
@@ -827,13 +809,13 @@ fn read_line_logs(
             })
             .flatten();
         let reads = pipeline::read(&line_logs, progress);
-        decoded = match beside {
+        let decoded = match beside {
             Some(thread) => thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             None => decode_all(),
         };
-        reads
+        (reads, decoded)
     });
     // A grown file whose cached edges do not decode is read again, whole.
     let damaged: Vec<usize> = decoded

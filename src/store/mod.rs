@@ -3,7 +3,6 @@
 //! commands (`check --against`, `diff`, `query`) can read a past scan back.
 
 mod content;
-mod edge_blob;
 pub mod lookup;
 mod manifest_cache;
 pub mod memory;

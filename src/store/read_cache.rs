@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::{Store, StoreError, edge_blob, int, on_error};
+use super::{Store, StoreError, int, on_error};
 use crate::ingest::LogStats;
-use crate::ingest::cache::{CachedEdges, CachedRead, FileState, ReadCache};
+use crate::ingest::cache::{CachedRead, FileState, ReadCache};
 use crate::ingest::digest::{FileDigest, HashState};
 use crate::ingest::pipeline::Resume;
 
@@ -33,10 +33,7 @@ impl Store {
                 let Ok(blob) = row.get_ref(15)?.as_blob() else {
                     return Ok(None);
                 };
-                let edges = CachedEdges::Encoded {
-                    blob: blob.to_vec(),
-                    decode: edge_blob::decode,
-                };
+                let encoded_edges = blob.to_vec();
                 let path: String = row.get(0)?;
                 let samples: String = row.get(14)?;
                 let samples: Vec<(u64, String)> =
@@ -76,7 +73,7 @@ impl Store {
                         hash: row.get(9)?,
                     },
                     stats,
-                    edges,
+                    encoded_edges,
                     path,
                 }))
             })
@@ -153,10 +150,7 @@ impl Store {
                     int(read.stats.outside_window),
                     int(read.stats.ignored),
                     samples,
-                    match &read.edges {
-                        CachedEdges::Decoded(edges) => edge_blob::encode(edges),
-                        CachedEdges::Encoded { blob, .. } => blob.clone(),
-                    },
+                    read.encoded_edges,
                 ])
                 .map_err(err("cannot save the read cache"))?;
             }

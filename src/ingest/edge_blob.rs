@@ -1,5 +1,7 @@
-//! The encoding of a cached file's edges in the `read_cache.edges` column (schema 3): one
-//! value per file, written and read in one statement, instead of one row per edge.
+//! The encoding of a cached file's edges in the `read_cache.edges` column (schema 3; this
+//! file was src/store/edge_blob.rs then): one value per file, written and read in one
+//! statement, instead of one row per edge. A scan encodes a file's edges as soon as it has
+//! read them, which costs less than copying the table for the cache.
 //!
 //! ```text
 //! "LTE1"                                 magic and version
@@ -217,14 +219,13 @@ mod tests {
             crate::ingest::LogStats::default(),
             &observed,
         );
-        let crate::ingest::cache::CachedEdges::Decoded(edges) = &read.edges else {
-            panic!("a read's own edges are decoded");
-        };
-        let blob = encode(edges);
-        assert_eq!(decode(&blob).unwrap().sorted(), observed.sorted());
-        // As the store loads them, and given the file's place in a later scan.
-        let loaded = crate::ingest::cache::CachedEdges::Encoded { blob, decode };
-        let moved = crate::ingest::cache::edges_of(loaded, 3).unwrap().sorted();
+        assert_eq!(read.encoded_edges, encode(&observed));
+        assert_eq!(
+            decode(&read.encoded_edges).unwrap().sorted(),
+            observed.sorted()
+        );
+        // Given the file's place in a later scan.
+        let moved = read.edges_of(3).unwrap().sorted();
         assert!(moved.iter().all(|(_, _, _, o)| o.file == 3));
         assert_eq!(moved.len(), observed.sorted().len());
     }
