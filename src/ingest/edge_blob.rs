@@ -62,20 +62,14 @@ pub fn decode(blob: &[u8]) -> Option<ObservedEdges> {
     }
     // An edge takes at least 7 bytes.
     let m = r.len(7)?;
-    let mut edges = ObservedEdges::with_capacity(m);
     let mut decoded = 0;
-    let mut broken = false;
-    let items = std::iter::from_fn(|| {
-        if decoded == m || broken {
-            return None;
-        }
+    let items = (0..m).map_while(|_| {
         let edge = edge(&mut r, names.len());
-        decoded += 1;
-        broken = edge.is_none();
+        decoded += usize::from(edge.is_some());
         edge
     });
-    edges.merge_named(names.iter().copied(), items);
-    (!broken && decoded == m && r.rest.is_empty()).then_some(edges)
+    let edges = ObservedEdges::from_distinct(names.iter().copied(), items);
+    (decoded == m && r.rest.is_empty()).then_some(edges)
 }
 
 /// One edge: (principal, resource, action, observation of file 0), with both names among the

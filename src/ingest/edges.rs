@@ -256,6 +256,9 @@ struct Pending {
 pub struct ObservedEdges {
     names: Interner,
     table: PairTable,
+    /// `table` has not been built for `pairs` yet (`from_distinct`): reading the edges needs
+    /// no table, and a cached file's edges are often only read.
+    unindexed: bool,
     pairs: Vec<u64>,
     slots: Vec<[Option<Observation>; 2]>,
     /// Updates whose memory is being fetched (see `add_soon`).
@@ -312,7 +315,7 @@ impl ObservedEdges {
     ) {
         let key = pair(self.names.id(principal), self.names.id(resource));
         let hash = pair_hash(key);
-        self.table.prefetch(hash);
+        self.index().prefetch(hash);
         self.pending.push(Pending {
             key,
             hash,
@@ -365,7 +368,7 @@ impl ObservedEdges {
     /// The slot index of a pair, made when new.
     fn index_of_pair(&mut self, key: u64, hash: u64) -> usize {
         let new_index = u32::try_from(self.slots.len()).unwrap_or(EMPTY - 1);
-        let index = self.table.find_or_insert(key, hash, new_index);
+        let index = self.index().find_or_insert(key, hash, new_index);
         if index == new_index && self.slots.len() == new_index as usize {
             self.pairs.push(key);
             self.slots.push([None, None]);
@@ -386,7 +389,7 @@ impl ObservedEdges {
         // Room for every edge as a pair of its own: a few pairs too many (an edge of each
         // action on one pair) cost less than growing the table and slots step by step.
         let more = edges.size_hint().0;
-        self.table.reserve(more);
+        self.index().reserve(more);
         self.pairs.reserve(more);
         self.slots.reserve(more);
         for (principal, resource, action, observation) in edges {
@@ -397,7 +400,7 @@ impl ObservedEdges {
             // In batches, as `add_soon`: the pair table's places are fetched a batch ahead.
             let key = pair(p, r);
             let hash = pair_hash(key);
-            self.table.prefetch(hash);
+            self.index().prefetch(hash);
             self.pending.push(Pending {
                 key,
                 hash,
@@ -414,17 +417,62 @@ impl ObservedEdges {
     pub fn get(&self, principal: &str, resource: &str, action: Action) -> Option<&Observation> {
         debug_assert!(self.pending.is_empty(), "flush before reading");
         let key = pair(self.names.find(principal)?, self.names.find(resource)?);
-        let index = self.table.find(key, pair_hash(key))?;
-        self.slots[index as usize][action as usize].as_ref()
+        let index = if self.unindexed {
+            self.pairs.iter().position(|&k| k == key)?
+        } else {
+            self.table.find(key, pair_hash(key))? as usize
+        };
+        self.slots[index][action as usize].as_ref()
     }
 
-    /// Empty, with room for `pairs` (principal, resource) pairs.
-    pub fn with_capacity(pairs: usize) -> ObservedEdges {
-        let mut edges = ObservedEdges::default();
-        edges.table.reserve(pairs);
-        edges.pairs.reserve(pairs);
-        edges.slots.reserve(pairs);
-        edges
+    /// The pair table, built first if `from_distinct` left it out.
+    fn index(&mut self) -> &mut PairTable {
+        if self.unindexed {
+            let mut table = PairTable::default();
+            table.reserve(self.pairs.len());
+            for (index, &key) in self.pairs.iter().enumerate() {
+                // A pair stored twice (only a damaged cache could say so) keeps its first
+                // place; both slots are still read, and what they say adds up the same.
+                table.find_or_insert(key, pair_hash(key), index as u32);
+            }
+            self.table = table;
+            self.unindexed = false;
+        }
+        &mut self.table
+    }
+
+    /// Edges as `by_ids` gave them, each (principal, resource) pair's in a row: their
+    /// slots are filled in that order without hashing the pairs; the pair table is built
+    /// only if something is merged in later. Names are interned as `merge_named` does; an
+    /// edge whose position is past the names is left out.
+    pub fn from_distinct<'n>(
+        names: impl Iterator<Item = &'n str>,
+        edges: impl Iterator<Item = (u32, u32, Action, Observation)>,
+    ) -> ObservedEdges {
+        let mut out = ObservedEdges {
+            unindexed: true,
+            ..ObservedEdges::default()
+        };
+        let ids: Vec<u32> = names.map(|name| out.names.id(name)).collect();
+        let (lower, upper) = edges.size_hint();
+        let more = upper.unwrap_or(lower);
+        out.pairs.reserve(more);
+        out.slots.reserve(more);
+        for (principal, resource, action, observation) in edges {
+            let (Some(&p), Some(&r)) = (ids.get(principal as usize), ids.get(resource as usize))
+            else {
+                continue;
+            };
+            let key = pair(p, r);
+            if out.pairs.last() != Some(&key) {
+                out.pairs.push(key);
+                out.slots.push([None, None]);
+            }
+            if let Some(slots) = out.slots.last_mut() {
+                record(&mut slots[action as usize], &observation);
+            }
+        }
+        out
     }
 
     pub fn merge_from(&mut self, mut other: ObservedEdges) {
@@ -674,5 +722,97 @@ mod tests {
         }
         soon.flush();
         assert_eq!(now.sorted(), soon.sorted());
+    }
+
+    #[test]
+    fn edges_taken_without_their_table_are_read_and_merged_into_as_any() {
+        let add_some = |edges: &mut ObservedEdges, from: u64| {
+            for i in from..from + 500 {
+                let (p, r) = (format!("p{}", i % 13), format!("r{}", i % 41));
+                let action = if i % 4 == 0 {
+                    Action::Write
+                } else {
+                    Action::Read
+                };
+                let t = Timestamp((i % 89) as i64);
+                edges.add(&p, &r, action, 1, t, t, 0, i + 1);
+            }
+        };
+        let mut whole = ObservedEdges::default();
+        add_some(&mut whole, 0);
+        let listed = |e: &ObservedEdges| -> Vec<_> {
+            e.by_ids().map(|(p, r, a, o)| (p, r, a, *o)).collect()
+        };
+        let names: Vec<String> = whole.names().map(str::to_string).collect();
+        let mut taken = ObservedEdges::from_distinct(
+            names.iter().map(String::as_str),
+            listed(&whole).into_iter(),
+        );
+        assert!(taken.unindexed);
+        assert_eq!(taken.sorted(), whole.sorted());
+        assert_eq!(
+            taken.get("p1", "r1", Action::Read),
+            whole.get("p1", "r1", Action::Read)
+        );
+        // Merging in builds the table first: the same as merging into the original.
+        add_some(&mut whole, 300);
+        add_some(&mut taken, 300);
+        assert!(!taken.unindexed);
+        assert_eq!(taken.sorted(), whole.sorted());
+        assert_eq!(taken.len(), whole.len());
+
+        // A pair listed twice apart (a damaged cache) still adds up when read.
+        let twice = vec![
+            (
+                0,
+                1,
+                Action::Read,
+                Observation {
+                    count: 2,
+                    first_seen: Timestamp(5),
+                    last_seen: Timestamp(9),
+                    file: 0,
+                    line: 7,
+                },
+            ),
+            (
+                1,
+                0,
+                Action::Read,
+                Observation {
+                    count: 1,
+                    first_seen: Timestamp(1),
+                    last_seen: Timestamp(1),
+                    file: 0,
+                    line: 1,
+                },
+            ),
+            (
+                0,
+                1,
+                Action::Read,
+                Observation {
+                    count: 3,
+                    first_seen: Timestamp(2),
+                    last_seen: Timestamp(4),
+                    file: 0,
+                    line: 3,
+                },
+            ),
+        ];
+        let mut odd = ObservedEdges::from_distinct(["a", "b"].into_iter(), twice.into_iter());
+        let total: u64 = odd
+            .by_ids()
+            .filter(|&(p, r, ..)| (p, r) == (0, 1))
+            .map(|(.., o)| o.count)
+            .sum();
+        assert_eq!(total, 5);
+        odd.add("a", "b", Action::Read, 1, Timestamp(3), Timestamp(3), 0, 2);
+        let total: u64 = odd
+            .by_ids()
+            .filter(|&(p, r, ..)| (p, r) == (0, 1))
+            .map(|(.., o)| o.count)
+            .sum();
+        assert_eq!(total, 6);
     }
 }
