@@ -77,14 +77,14 @@ pub fn analyze(root: &Path, options: &ScanOptions) -> Result<Analysis, Error> {
 }
 
 /// `analyze`, reusing what earlier scans read of line logs that are unchanged or only grew,
-/// and of manifest files that are unchanged; `caches` gives those reads. `read` gets the
-/// rows for the next scan's caches as soon as the files are read, so that they can be
-/// written while the graph is built; what it gives back is kept in `Analysis::cache_rows`.
+/// and of manifest files that are unchanged; `caches` gives those reads. `on_cache_rows`
+/// gets the rows for the next scan's caches as soon as the files are read, so that they can
+/// be written while the graph is built; what it gives back is kept in `Analysis::cache_rows`.
 pub fn analyze_with_cache<R, M>(
     root: &Path,
     options: &ScanOptions,
     caches: ingest::Caches<R, M>,
-    read: impl FnOnce(CacheRows) -> Option<CacheRows>,
+    on_cache_rows: impl FnOnce(CacheRows) -> Option<CacheRows>,
 ) -> Result<Analysis, Error>
 where
     R: FnOnce() -> ingest::cache::ReadCache,
@@ -112,7 +112,7 @@ where
     )?;
     let reuse = facts.reuse;
     let manifest_reuse = facts.manifest_reuse;
-    let cache_rows = read(CacheRows {
+    let cache_rows = on_cache_rows(CacheRows {
         reads: std::mem::take(&mut facts.reads),
         manifests: std::mem::take(&mut facts.manifest_reads),
         manifest_paths: std::mem::take(&mut facts.manifest_paths),

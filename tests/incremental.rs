@@ -2,7 +2,11 @@
 //! the snapshot database, grown ones are read from where they ended, and whatever the cache
 //! did, the report is byte for byte the one a full read gives.
 
-use crate::util::{Deployment, lintage, log, path_str};
+use crate::util::{Deployment, lintage, lintage_with_env, log, path_str};
+
+/// Every re-scan test runs on one thread and on two: a scan writes its caches beside the
+/// analysis, and decodes a grown log's cached edges beside reading it, only with two.
+const THREADS: [&str; 2] = ["1", "2"];
 
 fn lines(range: std::ops::Range<u32>, resource: &str) -> String {
     range
@@ -20,22 +24,29 @@ fn lines(range: std::ops::Range<u32>, resource: &str) -> String {
 struct Scans<'a> {
     d: &'a Deployment,
     db: String,
+    /// `LINTAGE_THREADS` for the scans through the cache.
+    threads: &'static str,
 }
 
 impl Scans<'_> {
     /// A scan through the cache, and a full read with --no-store: the same report.
     fn agree(&self) -> String {
         let root = path_str(self.d.path());
-        let cached = lintage(&[
-            "scan",
-            root,
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--db",
-            &self.db,
-        ]);
+        let cwd = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cached = lintage_with_env(
+            cwd.path(),
+            &[
+                "scan",
+                root,
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--db",
+                &self.db,
+            ],
+            &[("LINTAGE_THREADS", self.threads)],
+        );
         assert_eq!(cached.code, 0, "{}", cached.stderr);
         let full = lintage(&[
             "scan",
@@ -53,6 +64,16 @@ impl Scans<'_> {
 
 #[test]
 fn rescans_reuse_unchanged_logs_read_grown_ones_from_their_end_and_agree_with_a_full_read() {
+    for threads in THREADS {
+        rescans_reuse_unchanged_logs_read_grown_ones_from_their_end_and_agree_with_a_full_read_on(
+            threads,
+        );
+    }
+}
+
+fn rescans_reuse_unchanged_logs_read_grown_ones_from_their_end_and_agree_with_a_full_read_on(
+    threads: &'static str,
+) {
     let d = Deployment::new();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = dir.path().join("cache.db").display().to_string();
@@ -66,7 +87,7 @@ fn rescans_reuse_unchanged_logs_read_grown_ones_from_their_end_and_agree_with_a_
         "logs/s3.log",
         "owner bkt [01/Nov/2026:00:00:38 +0000] 192.0.2.3 svc:s3r REQ REST.GET.OBJECT t3 \"GET /bkt/t3 HTTP/1.1\" 200 - 10 10 1 1 \"-\" \"-\" -\n",
     );
-    let scans = Scans { d: &d, db };
+    let scans = Scans { d: &d, db, threads };
 
     let first = scans.agree();
     assert!(!first.contains("since the last scan"), "{first}");
@@ -140,6 +161,12 @@ fn damage_cache(db: &str, blob: &str) {
 
 #[test]
 fn a_damaged_cache_entry_is_read_again_never_trusted() {
+    for threads in THREADS {
+        a_damaged_cache_entry_is_read_again_never_trusted_on(threads);
+    }
+}
+
+fn a_damaged_cache_entry_is_read_again_never_trusted_on(threads: &'static str) {
     let d = Deployment::new();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = dir.path().join("cache.db").display().to_string();
@@ -148,12 +175,12 @@ fn a_damaged_cache_entry_is_read_again_never_trusted() {
         "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\n",
     )
     .file("logs/a.jsonl", lines(0..2_000, "t"));
-    let scans = Scans { d: &d, db };
+    let scans = Scans { d: &d, db, threads };
     scans.agree();
     assert!(scans.agree().contains("1 unchanged, 0 read whole"));
     for blob in [
         "substr(edges, 1, length(edges) / 2)",
-        "edges || x'00'",
+        "CAST(edges || x'00' AS BLOB)",
         "x''",
         "'text, not a blob'",
         "zeroblob(64)",
@@ -170,6 +197,14 @@ fn a_damaged_cache_entry_is_read_again_never_trusted() {
 
 #[test]
 fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once() {
+    for threads in THREADS {
+        a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once_on(threads);
+    }
+}
+
+fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once_on(
+    threads: &'static str,
+) {
     let d = Deployment::new();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = dir.path().join("v2.db");
@@ -198,6 +233,7 @@ fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once(
     let scans = Scans {
         d: &d,
         db: db.display().to_string(),
+        threads,
     };
     let first = scans.agree();
     assert!(!first.contains("since the last scan"), "{first}");
@@ -221,6 +257,14 @@ fn a_schema_2_database_with_a_read_cache_upgrades_and_reads_the_logs_whole_once(
 
 #[test]
 fn rescans_take_unchanged_manifests_from_the_cache_and_parse_changed_ones_again() {
+    for threads in THREADS {
+        rescans_take_unchanged_manifests_from_the_cache_and_parse_changed_ones_again_on(threads);
+    }
+}
+
+fn rescans_take_unchanged_manifests_from_the_cache_and_parse_changed_ones_again_on(
+    threads: &'static str,
+) {
     let d = Deployment::new();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = dir.path().join("cache.db").display().to_string();
@@ -235,7 +279,7 @@ fn rescans_take_unchanged_manifests_from_the_cache_and_parse_changed_ones_again(
     .file("deploy/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n")
     .file("notes/broken.yaml", "key: [unclosed\n")
     .file("logs/a.jsonl", lines(0..2_000, "t"));
-    let scans = Scans { d: &d, db };
+    let scans = Scans { d: &d, db, threads };
 
     let first = scans.agree();
     assert!(!first.contains("since the last scan"), "{first}");
@@ -351,6 +395,12 @@ fn a_broken_manifest_is_never_cached_and_fails_every_scan_until_fixed() {
 
 #[test]
 fn a_grown_log_whose_cache_entry_is_damaged_is_read_again_whole() {
+    for threads in THREADS {
+        a_grown_log_whose_cache_entry_is_damaged_is_read_again_whole_on(threads);
+    }
+}
+
+fn a_grown_log_whose_cache_entry_is_damaged_is_read_again_whole_on(threads: &'static str) {
     let d = Deployment::new();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = dir.path().join("cache.db").display().to_string();
@@ -359,12 +409,12 @@ fn a_grown_log_whose_cache_entry_is_damaged_is_read_again_whole() {
         "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\ntraining: [t1]\n",
     )
     .file("logs/a.jsonl", lines(0..2_000, "t"));
-    let scans = Scans { d: &d, db };
+    let scans = Scans { d: &d, db, threads };
     scans.agree();
     let mut grown = lines(0..2_000, "t");
     for (round, blob) in [
         "substr(edges, 1, length(edges) / 2)",
-        "edges || x'00'",
+        "CAST(edges || x'00' AS BLOB)",
         "x''",
     ]
     .into_iter()
@@ -382,6 +432,62 @@ fn a_grown_log_whose_cache_entry_is_damaged_is_read_again_whole() {
         assert!(
             next.contains("log files 1 unchanged, 0 read whole"),
             "{blob}: {next}"
+        );
+    }
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_still_leaves_the_snapshot_recorded() {
+    for threads in THREADS {
+        let d = Deployment::new();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = dir.path().join("cache.db").display().to_string();
+        d.file(
+            "m.yaml",
+            "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3]\n",
+        )
+        .file("logs/a.jsonl", lines(0..500, "t"));
+        let scan = || {
+            let args = [
+                "scan",
+                path_str(d.path()),
+                "--fail-on",
+                "never",
+                "--db",
+                &db,
+            ];
+            lintage_with_env(dir.path(), &args, &[("LINTAGE_THREADS", threads)])
+        };
+        assert_eq!(scan().code, 0);
+        let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        let snapshots = || -> i64 {
+            conn.query_row("SELECT count(*) FROM snapshot", [], |row| row.get(0))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(snapshots(), 1);
+        // The manifest changes, and its cache is gone: the new parse cannot be saved.
+        conn.execute_batch("DROP TABLE manifest_cache")
+            .unwrap_or_else(|e| panic!("{e}"));
+        d.file(
+            "m.yaml",
+            "kind: model\nname: scorer\nidentities: [svc:p1]\noutputs: [t3, t4]\n",
+        );
+        let run = scan();
+        assert_eq!(run.code, 2, "threads {threads}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("manifest cache") && run.stderr.contains("cache.db"),
+            "threads {threads}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.contains("LT"),
+            "the report is out: {}",
+            run.stdout
+        );
+        assert_eq!(
+            snapshots(),
+            2,
+            "threads {threads}: the snapshot is recorded"
         );
     }
 }

@@ -84,21 +84,23 @@ pub fn analyze(input: &InputArgs) -> Result<Analysis, CliError> {
     Ok(pipeline::analyze(&input.dir, &options)?)
 }
 
+/// What the early cache write gives back: the store it wrote through (or why it could not be
+/// opened), and whether the caches were written.
+type CachesWritten = (Result<Store, CliError>, Result<(), CliError>);
+
 /// The caches being written on a thread of their own while the graph is built and the rules
-/// run; it gives the store back for the snapshot. Dropped unfinished (the command failed
-/// before recording), it still waits for the write, so that the process never ends in the
-/// middle of it.
-pub struct CacheWrite(Option<std::thread::JoinHandle<Result<Store, CliError>>>);
+/// run. Dropped unfinished (the command failed before recording), it still waits for the
+/// write, so that the process never ends in the middle of it.
+pub struct CacheWrite(Option<std::thread::JoinHandle<CachesWritten>>);
 
 impl CacheWrite {
-    /// The store, once the caches are written.
-    fn finish(mut self) -> Result<Store, CliError> {
-        match self.0.take() {
-            Some(thread) => thread
+    /// What the write gave, once it is done.
+    fn finish(mut self) -> Option<CachesWritten> {
+        self.0.take().map(|thread| {
+            thread
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => Err(CliError("the cache write was already finished".into())),
-        }
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     }
 }
 
@@ -154,13 +156,16 @@ pub fn analyze_cached(
         }
         let (sender, receiver) = std::sync::mpsc::channel::<CacheRows>();
         let (db, root) = (store.db.clone(), root.clone());
-        let spawned = std::thread::Builder::new().spawn(move || {
-            let mut db = Store::open(&db)?;
-            if let Ok(rows) = receiver.recv() {
-                save_cache_rows(&mut db, &root, &rows)?;
-                db.checkpoint()?;
-            }
-            Ok(db)
+        let spawned = std::thread::Builder::new().spawn(move || -> CachesWritten {
+            let mut db = Store::open(&db).map_err(CliError::from);
+            let (Ok(store), Ok(rows)) = (&mut db, receiver.recv()) else {
+                return (db, Ok(()));
+            };
+            let saved = save_cache_rows(store, &root, &rows);
+            // Only so that closing the store later has less to copy: a checkpoint that does
+            // not happen now happens then.
+            let _ = store.checkpoint();
+            (db, saved)
         });
         let Ok(thread) = spawned else {
             return Some(rows);
@@ -237,7 +242,8 @@ pub struct Recorder<'a> {
 
 /// Writes the report and records the snapshot; returns whether the command fails (a finding
 /// at or above `--fail-on`). The `-o` file is opened first, so a path that cannot be written
-/// records nothing. An error writing the report is the one returned; a store that cannot be
+/// records no snapshot (the caches `analyze_cached` may have written by then describe only
+/// the files). An error writing the report is the one returned; a store that cannot be
 /// written is an error once the report is out.
 pub fn report_and_record(
     report: &ScanReport<'_>,
@@ -277,8 +283,9 @@ pub fn report_and_record(
 }
 
 /// Records the analysis as a snapshot, unless `--no-store`; returns its id. `failed` says
-/// whether the command exits 1.
-pub fn record(
+/// whether the command exits 1. A cache write that failed is an error once the snapshot is
+/// recorded, whichever thread wrote the caches.
+fn record(
     analysis: &Analysis,
     recorder: Recorder<'_>,
     failed: bool,
@@ -293,9 +300,13 @@ pub fn record(
     if store.no_store {
         return Ok(None);
     }
-    let mut db = match caches {
-        Some(caches) => caches.finish()?,
-        None => Store::open(&store.db)?,
+    let (mut db, caches_written) = match caches.and_then(CacheWrite::finish) {
+        // A store the cache write could not open is tried again, for the error to tell.
+        Some((db, written)) => (
+            db.or_else(|_| Ok::<_, CliError>(Store::open(&store.db)?))?,
+            written,
+        ),
+        None => (Store::open(&store.db)?, Ok(())),
     };
     let inputs: Vec<lintage::store::InputFile> = analysis
         .inputs
@@ -316,6 +327,7 @@ pub fn record(
     if let Some(rows) = &analysis.cache_rows {
         save_cache_rows(&mut db, &root, rows)?;
     }
+    caches_written?;
     Ok(Some(id))
 }
 

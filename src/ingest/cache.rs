@@ -91,17 +91,12 @@ impl CachedRead {
     /// The cached edges as observations of file `file_index`; `None` when they do not decode
     /// (a damaged cache, which is no cache).
     pub fn edges_of(&self, file_index: usize) -> Option<ObservedEdges> {
-        edges_of(&self.encoded_edges, file_index)
+        let mut edges = super::edge_blob::decode(&self.encoded_edges)?;
+        if file_index != 0 {
+            edges.set_file(file_index);
+        }
+        Some(edges)
     }
-}
-
-/// Encoded edges (`edge_blob`) as observations of file `file_index`.
-pub fn edges_of(encoded: &[u8], file_index: usize) -> Option<ObservedEdges> {
-    let mut edges = super::edge_blob::decode(encoded)?;
-    if file_index != 0 {
-        edges.set_file(file_index);
-    }
-    Some(edges)
 }
 
 /// What to do with a file the cache knows.

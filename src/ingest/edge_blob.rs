@@ -1,6 +1,5 @@
-//! The encoding of a cached file's edges in the `read_cache.edges` column (schema 3; this
-//! file was src/store/edge_blob.rs then): one value per file, written and read in one
-//! statement, instead of one row per edge. A scan encodes a file's edges as soon as it has
+//! The encoding of a cached file's edges in the `read_cache.edges` column (schema 3): one
+//! value per file, written and read in one statement, instead of one row per edge. A scan encodes a file's edges as soon as it has
 //! read them, which costs less than copying the table for the cache.
 //!
 //! ```text

@@ -386,12 +386,6 @@ impl ObservedEdges {
     ) {
         self.flush();
         let ids: Vec<u32> = names.map(|name| self.names.id(name)).collect();
-        // Room for every edge as a pair of its own: a few pairs too many (an edge of each
-        // action on one pair) cost less than growing the table and slots step by step.
-        let more = edges.size_hint().0;
-        self.index().reserve(more);
-        self.pairs.reserve(more);
-        self.slots.reserve(more);
         for (principal, resource, action, observation) in edges {
             let (Some(&p), Some(&r)) = (ids.get(principal as usize), ids.get(resource as usize))
             else {
@@ -483,6 +477,12 @@ impl ObservedEdges {
             *self = other;
             return;
         }
+        // Room for every pair of `other` as a new one: a few places too many cost less than
+        // growing the table and slots step by step.
+        let more = other.len();
+        self.index().reserve(more);
+        self.pairs.reserve(more);
+        self.slots.reserve(more);
         // By ids: each of `other`'s names is interned here once, not once per edge.
         let edges = other.by_ids().map(|(p, r, action, o)| (p, r, action, *o));
         self.merge_named(other.names(), edges);
