@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench rules` builds the facts a scan would ingest (manifests and aggregated
 //! log records, in memory), then times `graph::build`, the rules' shared context, each rule
-//! and `policy::apply`, best of `RUNS` (default 3, `LINTAGE_BENCH_RUNS` to change). As
+//! and `policy::apply`, best of `RUNS` (default 3, `LINTAGE_BENCH_RUNS` to change;
+//! `LINTAGE_BENCH_COLD=1` times only `run_all`, first thing after the graph build). As
 //! references measured in the same run it times one pass over every edge of the built graph
 //! and sorting the graph's (source, target) pairs. It also prints a hash of the findings'
 //! JSON, so two builds can be checked for identical output on the same graph.
@@ -278,6 +279,7 @@ fn findings_hash(findings: &[Finding]) -> u64 {
 }
 
 fn main() {
+    lintage::allocator::prefer_small_pages();
     let runs: usize = std::env::var("LINTAGE_BENCH_RUNS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -315,6 +317,18 @@ fn main() {
         graph.edge_count(),
         graph.nodes_of_kind(NodeKind::Model).count()
     );
+    // `LINTAGE_BENCH_COLD=1`: `run_all` first, as a scan runs it right after the graph build,
+    // before any rule has run in this process.
+    if std::env::var_os("LINTAGE_BENCH_COLD").is_some_and(|v| !v.is_empty()) {
+        let start = Instant::now();
+        let findings = lintage::rules::run_all(&graph);
+        println!(
+            "rules::run_all right after the graph build (a scan's): {:.2?}, {} findings",
+            start.elapsed(),
+            findings.len()
+        );
+        return;
+    }
 
     // References: touch every edge once; sort every (source, target) pair.
     let (pass, _) = best_of(runs, || {

@@ -12,7 +12,10 @@
 //! freed. mimalloc keeps freed blocks for reuse, per thread: with it alone a log with
 //! 100 MB lines held three times the longest line's buffer (`tests/hostile.rs` bounds that),
 //! and the peak memory of a 1 GB scan went from 47 MB to 125-155 MB, varying from run to run
-//! with which thread freed which block. With the split it is 83-106 MB.
+//! with which thread freed which block. With the split it is 83-110 MB.
+//!
+//! `prefer_small_pages` keeps the kernel from backing the process's memory with transparent
+//! huge pages, which mimalloc asks for.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -22,6 +25,27 @@ use mimalloc::MiMalloc;
 const LARGE: usize = 1 << 20;
 
 pub struct Split;
+
+/// Asks the kernel not to back this process's memory with transparent huge pages. A huge page
+/// is zeroed whole (2 MiB) the first time any of it is touched, and the kernel may first
+/// compact memory to find one: the rules' first run on a million edges (`LINTAGE_BENCH_COLD=1
+/// cargo bench --bench rules`) took 0.86-1.38 s with them and 0.74-0.78 s without, and scans
+/// and re-scans were no faster with them. Linux only; elsewhere, or if the kernel refuses,
+/// nothing changes.
+pub fn prefer_small_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process; the arguments are plain
+    // integers, as prctl(2) asks.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_THP_DISABLE,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        );
+    }
+}
 
 fn is_large(size: usize) -> bool {
     size >= LARGE

@@ -6,5 +6,6 @@ mod cli;
 static ALLOCATOR: lintage::allocator::Split = lintage::allocator::Split;
 
 fn main() -> std::process::ExitCode {
+    lintage::allocator::prefer_small_pages();
     cli::main()
 }
