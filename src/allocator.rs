@@ -12,7 +12,8 @@
 //! freed. mimalloc keeps freed blocks for reuse, per thread: with it alone a log with
 //! 100 MB lines held three times the longest line's buffer (`tests/hostile.rs` bounds that),
 //! and the peak memory of a 1 GB scan went from 47 MB to 125-155 MB, varying from run to run
-//! with which thread freed which block. With the split it is 83-110 MB.
+//! with which thread freed which block. With the split it is 63 MB (83-110 MB while the
+//! kernel still gave mimalloc transparent huge pages).
 //!
 //! `prefer_small_pages` keeps the kernel from backing the process's memory with transparent
 //! huge pages, which mimalloc asks for.
