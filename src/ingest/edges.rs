@@ -471,6 +471,11 @@ impl ObservedEdges {
 
     pub fn merge_from(&mut self, mut other: ObservedEdges) {
         other.flush();
+        // Nothing to merge (the other formats' edges of a deployment with none) must not
+        // build a table `from_distinct` left out.
+        if other.is_empty() {
+            return;
+        }
         // The first file merged (often the only one, as after a re-scan that took a log
         // from the read cache) is taken over whole rather than hashed in again.
         if self.is_empty() && self.pending.is_empty() {
@@ -749,6 +754,8 @@ mod tests {
             listed(&whole).into_iter(),
         );
         assert!(taken.unindexed);
+        taken.merge_from(ObservedEdges::default());
+        assert!(taken.unindexed, "merging nothing builds no table");
         assert_eq!(taken.sorted(), whole.sorted());
         assert_eq!(
             taken.get("p1", "r1", Action::Read),
