@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::{Store, StoreError, on_error};
+use super::{Store, StoreError, forget_absent_files, on_error};
 use crate::ingest::cache::{CachedManifest, ManifestCache, ManifestOutcome};
 
 impl Store {
@@ -60,23 +60,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("cannot lock the database to save the manifest cache"))?;
         {
-            let known: Vec<String> = tx
-                .prepare("SELECT path FROM manifest_cache WHERE root = ?1")
-                .and_then(|mut s| {
-                    s.query_map(params![root], |r| r.get(0))?
-                        .collect::<Result<Vec<String>, _>>()
-                })
-                .map_err(err("cannot read the manifest cache"))?;
-            let present: std::collections::HashSet<&str> =
-                present.iter().map(String::as_str).collect();
-            let mut forget = tx
-                .prepare("DELETE FROM manifest_cache WHERE root = ?1 AND path = ?2")
+            forget_absent_files(&tx, "manifest_cache", root, present)
                 .map_err(err("cannot save the manifest cache"))?;
-            for gone in known.iter().filter(|p| !present.contains(p.as_str())) {
-                forget
-                    .execute(params![root, gone])
-                    .map_err(err("cannot save the manifest cache"))?;
-            }
             let mut insert = tx
                 .prepare(
                     "INSERT OR REPLACE INTO manifest_cache (root, path, settings, content_hash,

@@ -947,6 +947,28 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 }
 
 /// An error mapper for `map_err` that names the database and what was being done.
+/// Deletes the rows of `table`, a cache keyed by deployment root and file path, of the files
+/// of `root` not in `present`: a cache keeps only the files the last scan still had.
+fn forget_absent_files(
+    tx: &rusqlite::Transaction<'_>,
+    table: &'static str,
+    root: &str,
+    present: &[String],
+) -> rusqlite::Result<()> {
+    let known: Vec<String> = tx
+        .prepare(&format!("SELECT path FROM {table} WHERE root = ?1"))?
+        .query_map(params![root], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let present: std::collections::HashSet<&str> = present.iter().map(String::as_str).collect();
+    let mut forget = tx.prepare(&format!(
+        "DELETE FROM {table} WHERE root = ?1 AND path = ?2"
+    ))?;
+    for gone in known.iter().filter(|path| !present.contains(path.as_str())) {
+        forget.execute(params![root, gone])?;
+    }
+    Ok(())
+}
+
 fn on_error<'a>(
     path: &'a Path,
     action: &'static str,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::{Store, StoreError, int, on_error};
+use super::{Store, StoreError, forget_absent_files, int, on_error};
 use crate::ingest::LogStats;
 use crate::ingest::cache::{CachedRead, FileState, ReadCache};
 use crate::ingest::digest::{FileDigest, HashState};
@@ -101,21 +101,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("cannot lock the database to save the read cache"))?;
         {
-            let known: Vec<String> = tx
-                .prepare("SELECT path FROM read_cache WHERE root = ?1")
-                .and_then(|mut s| {
-                    s.query_map(params![root], |r| r.get(0))?
-                        .collect::<Result<Vec<String>, _>>()
-                })
-                .map_err(err("cannot read the read cache"))?;
-            let mut forget = tx
-                .prepare("DELETE FROM read_cache WHERE root = ?1 AND path = ?2")
+            forget_absent_files(&tx, "read_cache", root, present)
                 .map_err(err("cannot save the read cache"))?;
-            for gone in known.iter().filter(|p| !present.contains(p)) {
-                forget
-                    .execute(params![root, gone])
-                    .map_err(err("cannot save the read cache"))?;
-            }
             let mut file = tx
                 .prepare(
                     "INSERT OR REPLACE INTO read_cache (root, path, settings, size, mtime_ns,
